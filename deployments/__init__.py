@@ -1,0 +1,1 @@
+"""Deployment and automation definitions (filled by the deployment issue)."""

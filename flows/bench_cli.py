@@ -1,0 +1,123 @@
+"""`docuforge bench`: make degraded scans with exact ground truth, and measure the pipeline's accuracy and speed."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks.bench.degrade import DEFAULT_KINDS, DEGRADATIONS, degrade_pdf
+from tasks.bench.groundtruth import find_documents
+from tasks.bench.metrics import TextScore
+from tasks.bench.ocr import BenchOptions, BenchReport, DocumentMeasurement, measure_document, total
+from tasks.errors import EmptyDocument
+from tasks.models import OcrMode
+
+bench_app = typer.Typer(
+    help="Benchmarks on documents with known text: make degraded scans of them, measure OCR accuracy and speed.",
+    no_args_is_help=True,
+)
+console = Console()
+
+
+def parse_kinds(kinds: str) -> list[str]:
+    chosen = [kind.strip() for kind in kinds.split(",") if kind.strip()]
+    unknown = [kind for kind in chosen if kind not in DEGRADATIONS]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"unknown {unknown or 'empty list'}; choose from {', '.join(DEGRADATIONS)}")
+    return chosen
+
+
+@bench_app.command()
+def degrade(
+    src_dir: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of born-digital PDFs")],
+    out_dir: Annotated[Path, typer.Argument(file_okay=False, help="Where the scanned PDFs and their truth go")],
+    dpi: Annotated[int, typer.Option(min=30, max=1200, help="Resolution the pages are scanned at")] = 300,
+    kinds: Annotated[
+        str, typer.Option(help=f"Comma-separated degradations, from: {', '.join(DEGRADATIONS)}")
+    ] = ",".join(DEFAULT_KINDS),
+    pages: Annotated[Optional[int], typer.Option(min=1, help="Use only each source's first N pages")] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Repeat the pages K times, to make long documents")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the random degradations")] = 0,
+) -> None:
+    """Render each PDF's pages, degrade them, and write image-only PDFs named <stem>.<kind>.pdf with <stem>.<kind>.gt.txt."""
+    chosen = parse_kinds(kinds)
+    for source in sorted(src_dir.glob("*.pdf")):
+        with console.status(f"degrading {source.name}"):
+            try:
+                written = degrade_pdf(source, out_dir, chosen, dpi=dpi, max_pages=pages, repeat=repeat, seed=seed)
+            except EmptyDocument as error:
+                console.print(f"[yellow]skipped[/]: {error}")
+                continue
+        for path in written:
+            console.print(f"wrote {path}")
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def score_of(score: TextScore | None, metric: str) -> float | None:
+    return None if score is None else getattr(score, metric)
+
+
+COLUMNS: list[tuple[str, Callable[[DocumentMeasurement], str]]] = [
+    ("status", lambda row: row.status),
+    ("pages", lambda row: str(row.pages)),
+    ("CER page", lambda row: percent(score_of(row.page_score, "cer"))),
+    ("CER doc", lambda row: percent(score_of(row.document_score, "cer"))),
+    ("F1 page", lambda row: number(score_of(row.page_score, "f1"), 3)),
+    ("F1 doc", lambda row: number(score_of(row.document_score, "f1"), 3)),
+    ("pages/s", lambda row: number(row.pages_per_s)),
+    ("wall pages/s", lambda row: number(row.wall_pages_per_s)),
+    ("peak RSS MB", lambda row: number(row.peak_rss_mb, 0)),
+]
+
+
+def report_table(report: BenchReport) -> Table:
+    table = Table(title=f"docuforge bench ocr {report.directory} (dpi {report.options.dpi}, {report.options.ocr_mode})")
+    table.add_column("document", no_wrap=True)
+    for header, _ in COLUMNS:
+        table.add_column(header, justify="right")
+    for row in report.documents:
+        table.add_row(row.document, *(cell(row) for _, cell in COLUMNS))
+    table.add_section()
+    table.add_row(report.total.document, *(cell(report.total) for _, cell in COLUMNS), style="bold")
+    return table
+
+
+@bench_app.command()
+def ocr(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of documents with ground truth")],
+    out_json: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the report as JSON")] = None,
+    dpi: Annotated[int, typer.Option(min=50, max=1200, help="Resolution pages are rendered at for OCR")] = 300,
+    ocr_mode: Annotated[OcrMode, typer.Option(help="OCR mode passed to docuforge parse")] = "auto",
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds before one document's run is killed")] = 1800,
+) -> None:
+    """Run docuforge parse on every document with ground truth (each in a fresh process) and score the text."""
+    documents = find_documents(directory)
+    if not documents:
+        console.print(f"[red]no documents with ground truth (X.gt.txt or X.pdftotext.txt) under {directory}[/]")
+        raise typer.Exit(1)
+    options = BenchOptions(dpi=dpi, ocr_mode=ocr_mode, timeout_s=timeout)
+    measurements = []
+    for truth in documents:
+        label = str(truth.document.relative_to(directory))
+        with console.status(f"parsing {label}"):
+            measurements.append(measure_document(truth, options, label))
+    report = BenchReport(directory=str(directory), options=options, documents=measurements, total=total(measurements))
+    console.print(report_table(report))
+    for row in measurements:
+        if row.error:
+            console.print(f"[red]{row.document}[/]: {row.error}")
+    if out_json:
+        out_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if any(row.status == "error" for row in measurements):
+        raise typer.Exit(1)

@@ -1,0 +1,123 @@
+"""The `docuforge` command: runs the flows locally on Prefect's ephemeral API. No logic of its own."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from flows.bench_cli import bench_app  # noqa: E402
+from tasks.models import EnhanceOptions, JobSummary, OcrMode, ProcessOptions, parse_page_ranges  # noqa: E402
+from tasks.settings import get_settings  # noqa: E402
+
+app = typer.Typer(help="Docuforge: documents in, Parquet out — text layer or OCR, on Prefect.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(bench_app, name="bench", help="Measure accuracy and speed on documents with ground truth.")
+out_console = Console()
+err_console = Console(stderr=True)
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def _check_pages(spec: str | None) -> str | None:
+    try:
+        parse_page_ranges(spec, 1)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return spec
+
+
+@app.command()
+def parse(
+    inputs: Annotated[list[str], typer.Argument(help="Files or URIs: path, file://, s3://bucket/key, http(s)://")],
+    out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix "
+                                                 "(default: $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results)")] = None,
+    dpi: Annotated[int, typer.Option(min=50, max=1200, help="Resolution for rendering pages to OCR")] = 300,
+    pages: Annotated[str | None, typer.Option(help="Page ranges, e.g. 1-3,7", callback=_check_pages)] = None,
+    ocr_mode: Annotated[OcrMode, typer.Option(help="fast, auto, ensemble or agentic")] = "auto",
+    lang: Annotated[str, typer.Option(help="OCR language(s), e.g. eng or eng+deu")] = "eng",
+    deskew: Annotated[bool, typer.Option(help="Straighten slightly rotated scans")] = True,
+    denoise: Annotated[bool, typer.Option(help="Remove speckle noise from scans")] = False,
+    binarize: Annotated[bool, typer.Option(help="Black-and-white thresholding of scans")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the job summaries as JSON")] = False,
+) -> None:
+    """Parse documents into the results dataset; exit 1 if any document failed."""
+    options = ProcessOptions(dpi=dpi, pages=pages, ocr_mode=ocr_mode, language=lang,
+                             enhance=EnhanceOptions(deskew=deskew, denoise=denoise, binarize=binarize))
+    summaries = run_documents(inputs, options, out or get_settings().results_uri, show_progress=not as_json)
+    if as_json:
+        print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
+    else:
+        print_summary(summaries)
+    raise typer.Exit(0 if all(s.status == "completed" for s in summaries) else 1)
+
+
+@app.command()
+def demo(out: Annotated[str | None, typer.Option(help="Results root")] = None) -> None:
+    """Parse the bundled sample documents and show where the results are."""
+    samples = sorted(str(p) for p in SAMPLES.iterdir() if p.suffix in {".pdf", ".png", ".tif", ".jpg"})
+    root = out or get_settings().results_uri
+    summaries = run_documents(samples, ProcessOptions(), root, show_progress=True)
+    print_summary(summaries)
+    out_console.print(f"\nResults: [bold]{root}[/] (Parquet, hive-partitioned). Try:\n"
+                      f"  python -c \"import pandas as pd; print(pd.read_parquet('{root}/pages')"
+                      f"[['page_number','text_source','confidence']])\"")
+    raise typer.Exit(0 if all(s.status == "completed" for s in summaries) else 1)
+
+
+def run_documents(inputs: list[str], options: ProcessOptions, results_uri: str,
+                  show_progress: bool) -> list[JobSummary]:
+    """Each input through the process-document flow; one failure never stops the others."""
+    from flows.pipeline import process_document
+    from tasks import progress
+
+    summaries = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, disable=not show_progress, transient=False) as bar:
+        documents = bar.add_task("documents", total=len(inputs))
+        pages = bar.add_task("pages", total=None)
+
+        def on_page(job, page, total):
+            if bar.tasks[pages].total is None or bar.tasks[pages].completed == 0:
+                bar.update(pages, total=(bar.tasks[pages].total or 0) + total)
+            bar.advance(pages)
+
+        progress.add_listener(on_page)
+        try:
+            for source in inputs:
+                state = process_document(source=source, options=options, results_uri=results_uri,
+                                         return_state=True)
+                summaries.append(state.result(raise_on_failure=False))
+                bar.advance(documents)
+        finally:
+            progress.remove_listener(on_page)
+    return summaries
+
+
+def print_summary(summaries: list[JobSummary]) -> None:
+    table = Table(title="Docuforge results")
+    for column in ("document", "status", "pages", "text source", "mean conf.", "seconds"):
+        table.add_column(column, justify="right" if column in {"pages", "mean conf.", "seconds"} else "left")
+    for s in summaries:
+        sources = ", ".join(f"{k} {v}" for k, v in sorted(s.text_sources.items())) or "-"
+        confidence = f"{s.mean_confidence:.2f}" if s.mean_confidence is not None else "-"
+        status = s.status if s.status == "completed" else f"[red]{s.status}[/] {s.error_category or ''}"
+        table.add_row(Path(s.source_uri).name, status, str(s.num_pages), sources, confidence,
+                      f"{s.duration_ms / 1000:.1f}")
+    out_console.print(table)
+    for s in summaries:
+        if s.error:
+            err_console.print(f"[red]✗[/] {s.source_uri}: [{s.error_category}] {s.error}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,169 @@
+"""process_document: fetch → validate → text layer → render → enhance → layout → OCR → post-process → store → event."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, unmapped
+from prefect.futures import PrefectFuture
+from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from tasks.errors import BadInput, as_docuforge_error
+from tasks.events import EventName, emit
+from tasks.fetch import fetch_document_task, redact_uri
+from tasks.models import (
+    Job, JobSummary, Operation, PageResult, PageSummary, ProcessOptions, job_id_for, parse_page_ranges,
+)
+from tasks.page import failed_page, ocr_page_task, plan_page_task
+from tasks.progress import PageProgress
+from tasks.settings import get_settings
+from tasks.store import JobWriter, ResultsStore, store_results_task
+
+
+@flow(name="process-document", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
+def process_document(
+    source: str,
+    operation: Operation = "parse",
+    options: ProcessOptions = ProcessOptions(),
+    results_uri: str | None = None,
+) -> State:
+    """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset."""
+    started_at = datetime.now(UTC)
+    store_uri = results_uri or get_settings().results_uri
+    work_dir = tempfile.mkdtemp(prefix="job-", dir=_work_root())
+    try:
+        job = start_job(source, operation, options, work_dir, started_at)
+        pages = read_pages(job)
+        summary = finish_job(job, pages, store_uri)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
+        summary = record_failure(source, operation, options, started_at, store_uri, exc)
+    finally:
+        if not get_settings().keep_work:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    if summary.status == "failed":
+        return Failed(message=f"{summary.error_category}: {summary.error}", data=summary)
+    return Completed(message=f"{summary.status}: {summary.num_pages} pages", data=summary)
+
+
+def start_job(source: str, operation: Operation, options: ProcessOptions, work_dir: str,
+              started_at: datetime) -> Job:
+    document = fetch_document_task(source, work_dir, options.limits)
+    return Job(job_id=job_id_for(document.document_id, operation, options), operation=operation, options=options,
+               work_dir=work_dir, started_at=started_at, document=document)
+
+
+def read_pages(job: Job) -> list[PageSummary]:
+    """Text layer first; pages without a usable one go through OCR. Every page comes back, failed or not."""
+    try:
+        numbers = parse_page_ranges(job.options.pages, job.document.num_pages)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if not numbers:
+        raise BadInput(f"no page of {job.document.num_pages} is in the range {job.options.pages!r}")
+    progress = PageProgress(job, len(numbers))
+    plans = plan_page_task.map(unmapped(job), numbers)
+    done, needs_ocr = [], []
+    for number, future in zip(numbers, plans):
+        plan = _outcome(job, number, future)
+        if isinstance(plan, PageSummary) or plan.summary is not None:
+            done.append(progress.page_done(plan if isinstance(plan, PageSummary) else plan.summary))
+        else:
+            needs_ocr.append(plan)
+    ocr = ocr_page_task.map(unmapped(job), needs_ocr)
+    done += [progress.page_done(_outcome(job, plan.page_number, future)) for plan, future in zip(needs_ocr, ocr)]
+    return sorted(done, key=lambda page: page.page_number)
+
+
+def _outcome(job: Job, page_number: int, future: PrefectFuture):
+    """A page task's result, or the failed page it leaves behind."""
+    state = future.wait() or future.state
+    if state.is_completed():
+        return future.result()
+    return failed_page(job, page_number, future.result(raise_on_failure=False))
+
+
+def finish_job(job: Job, pages: list[PageSummary], store_uri: str) -> JobSummary:
+    failed = sum(page.status == "failed" for page in pages)
+    status = "failed" if failed == len(pages) else "partial" if failed else "completed"
+    summary = _summary(job, pages, status, store_uri)
+    if status == "failed":
+        summary.error_category, summary.error = _first_page_error(pages)
+    row = _document_row(job, summary, engines=sorted({e for page in pages for e in page.engines}))
+    store_results_task(store_uri, job.job_id, job.operation, job.started_at.date().isoformat(),
+                       [page.path for page in pages], row)
+    event = EventName.document_failed if status == "failed" else EventName.document_processed
+    emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
+    return summary
+
+
+def record_failure(source: str, operation: Operation, options: ProcessOptions, started_at: datetime,
+                   store_uri: str, exc: BaseException) -> JobSummary:
+    """A document that failed as a whole: a failed documents row and a docuforge.document.failed event."""
+    error = as_docuforge_error(exc)
+    uri = redact_uri(source)
+    job_id = job_id_for(f"source:{uri}", operation, options)
+    summary = JobSummary(job_id=job_id, document_id=None, source_uri=uri, operation=operation, status="failed",
+                         error_category=str(error.category), error=error.message, results_uri=store_uri,
+                         duration_ms=_ms_between(started_at, datetime.now(UTC)))
+    row = {"job_id": job_id, "source_uri": uri, "status": "failed", "error_category": summary.error_category,
+           "error": summary.error, "ocr_mode": options.ocr_mode, "engines": [], "num_pages": 0,
+           "options": json.dumps(options.fingerprint(), sort_keys=True), "started_at": started_at,
+           "finished_at": datetime.now(UTC), "duration_ms": summary.duration_ms, "pages_ok": 0, "pages_failed": 0}
+    writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
+    writer.commit(row)
+    emit(EventName.document_failed, job_id, uri, _event_payload(summary))
+    return summary
+
+
+def _summary(job: Job, pages: list[PageSummary], status: str, store_uri: str) -> JobSummary:
+    sources: dict[str, int] = {}
+    for page in pages:
+        sources[page.text_source] = sources.get(page.text_source, 0) + 1
+    scored = [page for page in pages if page.confidence is not None]
+    return JobSummary(
+        job_id=job.job_id, document_id=job.document.document_id, source_uri=job.document.source_uri,
+        operation=job.operation, status=status, num_pages=job.document.num_pages,
+        pages_ok=sum(page.status == "ok" for page in pages), pages_failed=sum(page.status == "failed" for page in pages),
+        text_sources=sources,
+        mean_confidence=sum(page.confidence for page in scored) / len(scored) if scored else None,
+        duration_ms=_ms_between(job.started_at, datetime.now(UTC)), results_uri=store_uri,
+    )
+
+
+def _first_page_error(pages: list[PageSummary]) -> tuple[str, str]:
+    first = PageResult.model_validate_json(Path(pages[0].path).read_text())
+    return first.error_category or "internal", f"every page failed; page {first.page_number}: {first.error}"
+
+
+def _document_row(job: Job, summary: JobSummary, engines: list[str]) -> dict:
+    document = job.document
+    return {
+        "document_id": document.document_id, "source_uri": document.source_uri, "mime_type": document.mime_type,
+        "size_bytes": document.size_bytes, "num_pages": document.num_pages, "status": summary.status,
+        "error_category": summary.error_category, "error": summary.error, "ocr_mode": job.options.ocr_mode,
+        "engines": engines, "options": json.dumps(job.options.fingerprint(), sort_keys=True),
+        "pages_ok": summary.pages_ok, "pages_failed": summary.pages_failed, "started_at": job.started_at,
+        "finished_at": datetime.now(UTC), "duration_ms": summary.duration_ms,
+    }
+
+
+def _event_payload(summary: JobSummary) -> dict:
+    return summary.model_dump(mode="json", include={
+        "job_id", "document_id", "operation", "status", "num_pages", "pages_failed", "error_category", "error",
+        "duration_ms", "results_uri",
+    })
+
+
+def _ms_between(start: datetime, end: datetime) -> int:
+    return round((end - start).total_seconds() * 1000)
+
+
+def _work_root() -> str:
+    root = get_settings().work_dir
+    os.makedirs(root, exist_ok=True)
+    return root

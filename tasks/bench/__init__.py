@@ -1,0 +1,1 @@
+"""Benchmarks: documents with known text, degraded scans of them, and the accuracy and speed of the pipeline on them."""

@@ -1,0 +1,180 @@
+"""The document model: the one vocabulary every stage speaks. Coordinates are normalised to 0–1 of the page."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Operation = Literal["parse", "extract", "split", "edit"]
+OcrMode = Literal["fast", "auto", "ensemble", "agentic"]
+TextSource = Literal["text_layer", "ocr", "hybrid"]
+PageStatus = Literal["ok", "failed"]
+JobStatus = Literal["completed", "partial", "failed"]
+BBox = tuple[float, float, float, float]
+"""x0, y0, x1, y1, normalised to the page (origin top-left)."""
+
+
+class EnhanceOptions(BaseModel):
+    grayscale: bool = Field(True, description="Convert scans to grayscale before OCR")
+    orientation: bool = Field(True, description="Detect 90/180/270° page rotation and turn the page upright")
+    deskew: bool = Field(True, description="Straighten pages scanned at a small angle")
+    denoise: bool = Field(False, description="Remove speckle noise (slower; for poor scans)")
+    binarize: bool = Field(False, description="Adaptive black-and-white thresholding")
+
+
+class Limits(BaseModel):
+    max_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted file, in bytes")
+    max_pages: int = Field(5000, description="Most pages accepted in one document")
+    max_pixels: int = Field(200_000_000, description="Largest image or rendered page, in pixels")
+    allow_private_urls: bool = Field(
+        False, description="Allow http(s) sources that resolve to loopback, private or link-local addresses"
+    )
+
+
+class ProcessOptions(BaseModel):
+    dpi: int = Field(300, ge=50, le=1200, description="Resolution pages are rendered at for OCR")
+    pages: str | None = Field(None, description="Page ranges to process, e.g. '1-3,7' (default: all)")
+    ocr_mode: OcrMode = Field("auto", description="fast: one engine; ensemble: every engine; auto: cascade")
+    language: str = Field("eng", description="OCR language(s), Tesseract codes joined by '+'")
+    min_text_chars: int = Field(
+        16, ge=0, description="A page whose text layer has fewer visible characters than this is OCR'd"
+    )
+    enhance: EnhanceOptions = Field(default_factory=EnhanceOptions)
+    limits: Limits = Field(default_factory=Limits)
+
+    def fingerprint(self) -> dict:
+        """The options that change a job's output (limits only decide whether it runs)."""
+        return self.model_dump(mode="json", exclude={"limits"})
+
+
+class Word(BaseModel):
+    text: str
+    bbox: BBox
+    confidence: float
+    engine: str
+
+
+class Line(BaseModel):
+    text: str
+    bbox: BBox
+    confidence: float
+    engine: str
+    words: list[Word] = Field(default_factory=list)
+
+
+class Block(BaseModel):
+    bbox: BBox
+    lines: list[Line] = Field(default_factory=list)
+
+
+class Document(BaseModel):
+    """A fetched, validated input, kept as a file in the job's work area."""
+
+    document_id: str
+    source_uri: str
+    local_path: str
+    mime_type: str
+    size_bytes: int
+    num_pages: int
+
+
+class Job(BaseModel):
+    job_id: str
+    operation: Operation
+    options: ProcessOptions
+    work_dir: str
+    started_at: datetime
+    document: Document
+
+
+class PageImage(BaseModel):
+    """A page rendered to an image file: passed between tasks by path, never as pixels."""
+
+    page_number: int
+    path: str
+    dpi: int | None
+    width: int
+    height: int
+    rotation: int = 0
+    skew_deg: float = 0.0
+
+
+class PageResult(BaseModel):
+    page_number: int
+    width: int
+    height: int
+    dpi: int | None
+    text_source: TextSource
+    status: PageStatus = "ok"
+    error_category: str | None = None
+    error: str | None = None
+    text: str = ""
+    markdown: str = ""
+    confidence: float | None = None
+    rotation: int = 0
+    skew_deg: float = 0.0
+    duration_ms: int = 0
+    blocks: list[Block] = Field(default_factory=list)
+
+
+class PageSummary(BaseModel):
+    """What a page task returns to the flow: the full result stays on disk at `path`."""
+
+    page_number: int
+    path: str
+    status: PageStatus
+    text_source: TextSource
+    confidence: float | None
+    n_words: int
+    duration_ms: int
+    engines: list[str] = Field(default_factory=list)
+
+
+class JobSummary(BaseModel):
+    job_id: str
+    document_id: str | None
+    source_uri: str
+    operation: Operation
+    status: JobStatus
+    error_category: str | None = None
+    error: str | None = None
+    num_pages: int = 0
+    pages_ok: int = 0
+    pages_failed: int = 0
+    text_sources: dict[str, int] = Field(default_factory=dict)
+    mean_confidence: float | None = None
+    duration_ms: int = 0
+    results_uri: str = ""
+
+
+def sha256_file(path: str, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def job_id_for(document_key: str, operation: str, options: ProcessOptions) -> str:
+    """The same document, operation and options always give the same job (and so the same files)."""
+    payload = json.dumps([document_key, operation, options.fingerprint()], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def parse_page_ranges(spec: str | None, num_pages: int) -> list[int]:
+    """'1-3,7' → [1, 2, 3, 7]; None → every page. Raises ValueError on a malformed spec."""
+    if not spec:
+        return list(range(1, num_pages + 1))
+    chosen: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        start, sep, end = part.partition("-")
+        if not start.isdigit() or (sep and not end.isdigit()):
+            raise ValueError(f"bad page range {part!r} (expected e.g. '1-3,7')")
+        first, last = int(start), int(end) if sep else int(start)
+        if first < 1 or last < first:
+            raise ValueError(f"bad page range {part!r}")
+        chosen.update(range(first, min(last, num_pages) + 1))
+    return sorted(chosen)

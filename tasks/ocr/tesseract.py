@@ -1,0 +1,77 @@
+"""Tesseract through pytesseract: word boxes and confidences, grouped into Tesseract's paragraphs and lines."""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from functools import lru_cache
+
+import pytesseract
+from PIL import Image
+
+from tasks.errors import EngineError
+from tasks.models import BBox, Block, Line, Word
+from tasks.ocr.base import OcrEngine
+
+# Pages run in parallel; OpenMP inside each Tesseract spins and slows it 100x on a loaded 2-core machine.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+class TesseractEngine(OcrEngine):
+    name = "tesseract"
+
+    def version(self) -> str:
+        return str(pytesseract.get_tesseract_version())
+
+    @lru_cache
+    def languages(self) -> list[str]:
+        return sorted(pytesseract.get_languages(config=""))
+
+    def read_page(self, image_path: str, dpi: int | None, language: str) -> list[Block]:
+        missing = set(language.split("+")) - set(self.languages())
+        if missing:
+            raise EngineError(f"tesseract has no language data for {', '.join(sorted(missing))}")
+        config = "--psm 3" + (f" --dpi {dpi}" if dpi else "")
+        with Image.open(image_path) as image:
+            width, height = image.size
+        try:
+            data = pytesseract.image_to_data(image_path, lang=language, config=config,
+                                             output_type=pytesseract.Output.DICT)
+        except (pytesseract.TesseractError, OSError, RuntimeError) as exc:
+            raise EngineError(f"tesseract failed: {exc}".splitlines()[0]) from exc
+        return _blocks_from_data(data, width, height, self.name)
+
+
+def _blocks_from_data(data: dict, width: int, height: int, engine: str) -> list[Block]:
+    """Tesseract's level-5 rows (words) grouped by paragraph and line, in Tesseract's order."""
+    lines: dict[tuple, list[Word]] = defaultdict(list)
+    for i, level in enumerate(data["level"]):
+        text = data["text"][i].strip()
+        if level != 5 or not text:
+            continue
+        box = _normalised(data["left"][i], data["top"][i], data["width"][i], data["height"][i], width, height)
+        confidence = max(0.0, float(data["conf"][i])) / 100
+        lines[(data["block_num"][i], data["par_num"][i], data["line_num"][i])].append(
+            Word(text=text, bbox=box, confidence=confidence, engine=engine)
+        )
+    paragraphs: dict[tuple, list[Line]] = defaultdict(list)
+    for (block, paragraph, _), words in lines.items():
+        paragraphs[(block, paragraph)].append(
+            Line(text=" ".join(w.text for w in words), bbox=union(w.bbox for w in words),
+                 confidence=mean_confidence(words), engine=engine, words=words)
+        )
+    return [Block(bbox=union(line.bbox for line in group), lines=group) for group in paragraphs.values()]
+
+
+def _normalised(left: int, top: int, w: int, h: int, width: int, height: int) -> BBox:
+    return (left / width, top / height, (left + w) / width, (top + h) / height)
+
+
+def union(boxes) -> BBox:
+    x0, y0, x1, y1 = zip(*boxes)
+    return (min(x0), min(y0), max(x1), max(y1))
+
+
+def mean_confidence(words: list[Word]) -> float:
+    """Word confidences weighted by word length."""
+    total = sum(len(w.text) for w in words)
+    return sum(w.confidence * len(w.text) for w in words) / total if total else 0.0

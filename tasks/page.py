@@ -1,0 +1,187 @@
+"""One page through the pipeline. Results go to a JSON file in the work area; the flow gets a small summary."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from prefect import task
+from pydantic import BaseModel, Field
+
+from tasks.enhance import enhance_page
+from tasks.errors import as_docuforge_error
+from tasks.layout import reading_order
+from tasks.markdown import page_markdown, page_text
+from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource, Word
+from tasks.ocr.tesseract import TesseractEngine, mean_confidence, union
+from tasks.render import PDF, render_page
+from tasks.retry import retry_if_retryable
+from tasks.settings import get_settings
+from tasks.textlayer import image_regions, read_text_layer
+
+
+class PagePlan(BaseModel):
+    page_number: int
+    text_source: TextSource
+    image_regions: list[BBox] = Field(default_factory=list)
+    summary: PageSummary | None = None
+    """Set when the page is finished already (its text layer was enough)."""
+
+
+def result_path(job: Job, page_number: int) -> str:
+    return os.path.join(job.work_dir, "results", f"page-{page_number:05d}.json")
+
+
+def image_dir(job: Job) -> str:
+    return os.path.join(job.work_dir, "images")
+
+
+def plan_page(job: Job, page_number: int) -> PagePlan:
+    """Read the text layer; a page whose layer is usable is finished here, the rest need OCR."""
+    document = job.document
+    if document.mime_type != PDF:
+        return PagePlan(page_number=page_number, text_source="ocr")
+    started = time.monotonic()
+    layer = read_text_layer(document.local_path, page_number)
+    if layer.visible_chars < job.options.min_text_chars:
+        return PagePlan(page_number=page_number, text_source="ocr")
+    regions = image_regions(document.local_path, page_number)
+    if regions and job.options.ocr_mode != "fast":
+        return PagePlan(page_number=page_number, text_source="hybrid", image_regions=regions)
+    scale = job.options.dpi / 72
+    page = PageResult(
+        page_number=page_number, width=round(layer.width_pt * scale), height=round(layer.height_pt * scale),
+        dpi=job.options.dpi, text_source="text_layer", text=layer.text, markdown=page_markdown(layer.blocks),
+        confidence=1.0, blocks=layer.blocks, duration_ms=_ms_since(started),
+    )
+    return PagePlan(page_number=page_number, text_source="text_layer", summary=save_page(job, page))
+
+
+def ocr_page(job: Job, plan: PagePlan) -> PageSummary:
+    """Render → enhance → OCR → layout → Markdown for a page without a usable text layer (or with images on it)."""
+    started = time.monotonic()
+    options = job.options
+    image = render_page_task(job.document, plan.page_number, options.dpi, image_dir(job),
+                             options.limits.max_pixels, options.enhance.grayscale)
+    try:
+        if plan.text_source == "hybrid":
+            page = _hybrid_page(job, plan, image)
+        else:
+            enhanced = enhance_page_task(image, options.enhance, image.path.replace(".png", ".enhanced.png"))
+            try:
+                blocks = reading_order(recognise_task(enhanced, options.language))
+            finally:
+                _discard(enhanced.path)
+            page = _page_result(enhanced, "ocr", blocks, page_text(blocks))
+    finally:
+        _discard(image.path)
+    page.duration_ms = _ms_since(started)
+    return save_page(job, page)
+
+
+def _hybrid_page(job: Job, plan: PagePlan, image: PageImage) -> PageResult:
+    """A digital page with bitmaps: the text layer as it is, plus OCR of the text inside its images."""
+    layer = read_text_layer(job.document.local_path, plan.page_number)
+    layer_words = [w.bbox for b in layer.blocks for line in b.lines for w in line.words]
+    image_blocks = []
+    for region in plan.image_regions:
+        crop = crop_image(image, region, image.path.replace(".png", f".region{len(image_blocks)}.png"))
+        try:
+            found = recognise_task(crop, job.options.language)
+        finally:
+            _discard(crop.path)
+        image_blocks += [b for b in (_only_new_text(_to_page(b, region), layer_words) for b in found) if b.lines]
+    blocks = layer.blocks + image_blocks
+    text = layer.text + ("\n\n" + page_text(image_blocks) if image_blocks else "")
+    return _page_result(image, "hybrid" if image_blocks else "text_layer", blocks, text)
+
+
+def crop_image(image: PageImage, region: BBox, out_path: str) -> PageImage:
+    from PIL import Image
+
+    with Image.open(image.path) as page:
+        box = (round(region[0] * page.width), round(region[1] * page.height),
+               round(region[2] * page.width), round(region[3] * page.height))
+        crop = page.crop(box)
+        crop.save(out_path)
+    return PageImage(page_number=image.page_number, path=out_path, dpi=image.dpi, width=crop.width, height=crop.height)
+
+
+def _to_page(block: Block, region: BBox) -> Block:
+    """Boxes normalised to a crop, re-expressed on the whole page."""
+    x0, y0, x1, y1 = region
+
+    def move(b: BBox) -> BBox:
+        return (x0 + b[0] * (x1 - x0), y0 + b[1] * (y1 - y0), x0 + b[2] * (x1 - x0), y0 + b[3] * (y1 - y0))
+
+    lines = [
+        line.model_copy(update={"bbox": move(line.bbox),
+                                "words": [w.model_copy(update={"bbox": move(w.bbox)}) for w in line.words]})
+        for line in block.lines
+    ]
+    return Block(bbox=move(block.bbox), lines=lines)
+
+
+def _only_new_text(block: Block, layer_words: list[BBox]) -> Block:
+    """Drop OCR words that the text layer already has (text drawn over an image)."""
+    lines = []
+    for line in block.lines:
+        words = [w for w in line.words if not any(_centre_inside(w.bbox, box) for box in layer_words)]
+        if words:
+            lines.append(Line(text=" ".join(w.text for w in words), bbox=union(w.bbox for w in words),
+                              confidence=mean_confidence(words), engine=line.engine, words=words))
+    return Block(bbox=union(line.bbox for line in lines) if lines else block.bbox, lines=lines)
+
+
+def _centre_inside(inner: BBox, outer: BBox) -> bool:
+    cx, cy = (inner[0] + inner[2]) / 2, (inner[1] + inner[3]) / 2
+    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
+
+
+def _page_result(image: PageImage, source: TextSource, blocks: list[Block], text: str) -> PageResult:
+    words = [w for b in blocks for line in b.lines for w in line.words]
+    return PageResult(
+        page_number=image.page_number, width=image.width, height=image.height, dpi=image.dpi, text_source=source,
+        text=text, markdown=page_markdown(blocks), confidence=mean_confidence(words) if words else None,
+        rotation=image.rotation, skew_deg=image.skew_deg, blocks=blocks,
+    )
+
+
+def failed_page(job: Job, page_number: int, error: BaseException) -> PageSummary:
+    """A page that could not be read still gets its row, with the reason."""
+    typed = as_docuforge_error(error)
+    page = PageResult(page_number=page_number, width=0, height=0, dpi=job.options.dpi, text_source="ocr",
+                      status="failed", error_category=str(typed.category), error=typed.message)
+    return save_page(job, page)
+
+
+def save_page(job: Job, page: PageResult) -> PageSummary:
+    path = result_path(job, page.page_number)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.tmp"
+    Path(temporary).write_text(page.model_dump_json())
+    os.replace(temporary, path)
+    words = [w for b in page.blocks for line in b.lines for w in line.words]
+    return PageSummary(page_number=page.page_number, path=path, status=page.status, text_source=page.text_source,
+                       confidence=page.confidence, n_words=len(words), duration_ms=page.duration_ms,
+                       engines=sorted({w.engine for w in words}))
+
+
+def recognise(image: PageImage, language: str) -> list[Block]:
+    return TesseractEngine().read_page(image.path, image.dpi, language)
+
+
+def _discard(path: str) -> None:
+    if not get_settings().keep_work:
+        Path(path).unlink(missing_ok=True)
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+render_page_task = task(name="render-page", retries=2, retry_condition_fn=retry_if_retryable)(render_page)
+enhance_page_task = task(name="enhance-page")(enhance_page)
+recognise_task = task(name="ocr-tesseract", retries=1, retry_condition_fn=retry_if_retryable)(recognise)
+plan_page_task = task(name="read-text-layer", retries=2, retry_condition_fn=retry_if_retryable)(plan_page)
+ocr_page_task = task(name="ocr-page", retries=1, retry_condition_fn=retry_if_retryable)(ocr_page)

@@ -1,0 +1,43 @@
+"""Page progress: a Prefect progress artifact per document, and listeners (the CLI's progress bar)."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.context import FlowRunContext
+
+from tasks.models import Job, PageSummary
+
+Listener = Callable[[Job, PageSummary, int], None]
+_listeners: list[Listener] = []
+
+
+def add_listener(listener: Listener) -> None:
+    _listeners.append(listener)
+
+
+def remove_listener(listener: Listener) -> None:
+    _listeners.remove(listener)
+
+
+class PageProgress:
+    """Counts a job's finished pages and reports each one."""
+
+    def __init__(self, job: Job, total: int):
+        self.job, self.total, self.done = job, total, 0
+        self._lock = threading.Lock()
+        self._artifact = None
+        if FlowRunContext.get() is not None:
+            self._artifact = create_progress_artifact(
+                progress=0.0, description=f"Pages done of {total} ({job.document.source_uri})"
+            )
+
+    def page_done(self, page: PageSummary) -> PageSummary:
+        with self._lock:
+            self.done += 1
+            if self._artifact is not None:
+                update_progress_artifact(self._artifact, progress=100.0 * self.done / self.total)
+        for listener in list(_listeners):
+            listener(self.job, page, self.total)
+        return page

@@ -1,0 +1,68 @@
+"""Render one page at a time to an image file in the job's work area (never all pages in memory)."""
+from __future__ import annotations
+
+import math
+import os
+
+import pypdfium2
+from pdf2image import convert_from_path
+from PIL import Image, ImageOps
+
+from tasks.errors import CorruptDocument
+from tasks.models import Document, PageImage
+
+PDF = "application/pdf"
+
+
+def render_page(document: Document, page_number: int, dpi: int, out_dir: str, max_pixels: int,
+                grayscale: bool = True) -> PageImage:
+    os.makedirs(out_dir, exist_ok=True)
+    stem = f"page-{page_number:04d}"
+    if document.mime_type == PDF:
+        return _render_pdf_page(document.local_path, page_number, dpi, out_dir, stem, max_pixels, grayscale)
+    return _extract_image_frame(document.local_path, page_number, out_dir, stem, grayscale)
+
+
+def _render_pdf_page(path: str, page_number: int, dpi: int, out_dir: str, stem: str, max_pixels: int,
+                     grayscale: bool) -> PageImage:
+    dpi = min(dpi, _dpi_within(path, page_number, max_pixels))
+    try:
+        (image_path,) = convert_from_path(
+            path, dpi=dpi, first_page=page_number, last_page=page_number, output_folder=out_dir,
+            output_file=stem, fmt="png", single_file=True, paths_only=True, grayscale=grayscale,
+        )
+    except Exception as exc:
+        raise CorruptDocument(f"page {page_number} cannot be rendered: {exc}".splitlines()[0]) from exc
+    with Image.open(image_path) as image:
+        width, height = image.size
+    return PageImage(page_number=page_number, path=image_path, dpi=dpi, width=width, height=height)
+
+
+def _dpi_within(path: str, page_number: int, max_pixels: int) -> int:
+    """The highest resolution at which the page stays under the pixel limit (huge pages get less)."""
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        width_pt, height_pt = pdf[page_number - 1].get_size()
+    finally:
+        pdf.close()
+    return max(1, int(72 * math.sqrt(max_pixels / max(width_pt * height_pt, 1.0))))
+
+
+def _extract_image_frame(path: str, page_number: int, out_dir: str, stem: str, grayscale: bool) -> PageImage:
+    with Image.open(path) as image:
+        image.seek(page_number - 1)
+        dpi = _image_dpi(image)
+        frame = ImageOps.exif_transpose(image)
+        frame = frame.convert("L" if grayscale else "RGB")
+        target = os.path.join(out_dir, f"{stem}.png")
+        frame.save(target)
+        return PageImage(page_number=page_number, path=target, dpi=dpi, width=frame.width, height=frame.height)
+
+
+def _image_dpi(image: Image.Image) -> int | None:
+    """The resolution the image declares; None when it declares none (OCR then estimates it from text height)."""
+    declared = image.info.get("dpi")
+    if not declared:
+        return None
+    value = round(float(declared[0]))
+    return value if value >= 50 else None

@@ -1,0 +1,261 @@
+"""The results dataset: every table's schema declared once, a streaming per-job writer, local and S3 roots.
+
+Layout: <root>/<table>/operation=<op>/date=<YYYY-MM-DD>/<job_id>.parquet (hive partitions; the partition
+columns live in the path only). One file per job per table: a re-run replaces it, in whatever date partition
+the earlier run left it.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from prefect import task
+
+from blocks.storage import s3_bucket, s3_client, split_s3_uri
+from tasks.models import Block, PageResult
+from tasks.retry import retry_if_retryable
+
+BBOX = pa.struct([("x0", pa.float32()), ("y0", pa.float32()), ("x1", pa.float32()), ("y1", pa.float32())])
+CELL = pa.struct(
+    [("row", pa.int32()), ("col", pa.int32()), ("row_span", pa.int32()), ("col_span", pa.int32()), ("text", pa.string())]
+)
+PARTITION_KEYS = ("operation", "date")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "documents": pa.schema([
+        ("job_id", pa.string()), ("document_id", pa.string()), ("source_uri", pa.string()),
+        ("mime_type", pa.string()), ("size_bytes", pa.int64()), ("num_pages", pa.int32()),
+        ("status", pa.string()), ("error_category", pa.string()), ("error", pa.string()),
+        ("ocr_mode", pa.string()), ("engines", pa.list_(pa.string())), ("options", pa.string()),
+        ("pages_ok", pa.int32()), ("pages_failed", pa.int32()),
+        ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
+        ("duration_ms", pa.int64()),
+    ]),
+    "pages": pa.schema([
+        ("job_id", pa.string()), ("page_number", pa.int32()), ("width", pa.int32()), ("height", pa.int32()),
+        ("dpi", pa.int32()), ("text_source", pa.string()), ("status", pa.string()),
+        ("error_category", pa.string()), ("error", pa.string()), ("text", pa.string()), ("markdown", pa.string()),
+        ("confidence", pa.float32()), ("rotation", pa.int16()), ("skew_deg", pa.float32()),
+        ("n_words", pa.int32()), ("duration_ms", pa.int64()),
+    ]),
+    "lines": pa.schema([
+        ("job_id", pa.string()), ("page_number", pa.int32()), ("block_id", pa.int32()), ("line_id", pa.int32()),
+        ("text", pa.string()), ("bbox", BBOX), ("confidence", pa.float32()), ("engine", pa.string()),
+    ]),
+    "words": pa.schema([
+        ("job_id", pa.string()), ("page_number", pa.int32()), ("block_id", pa.int32()), ("line_id", pa.int32()),
+        ("word_id", pa.int32()), ("text", pa.string()), ("bbox", BBOX), ("confidence", pa.float32()),
+        ("engine", pa.string()),
+    ]),
+    "tables": pa.schema([
+        ("job_id", pa.string()), ("page_number", pa.int32()), ("table_id", pa.int32()), ("bbox", BBOX),
+        ("n_rows", pa.int32()), ("n_cols", pa.int32()), ("cells", pa.list_(CELL)), ("html", pa.string()),
+        ("markdown", pa.string()),
+    ]),
+    "figures": pa.schema([
+        ("job_id", pa.string()), ("page_number", pa.int32()), ("figure_id", pa.int32()), ("bbox", BBOX),
+        ("crop_uri", pa.string()), ("caption", pa.string()),
+    ]),
+    "fields": pa.schema([
+        ("job_id", pa.string()), ("field_name", pa.string()), ("value", pa.string()),
+        ("value_number", pa.float64()), ("value_date", pa.date32()), ("value_bool", pa.bool_()),
+        ("type", pa.string()), ("method", pa.string()), ("confidence", pa.float32()), ("page_number", pa.int32()),
+        ("bbox", BBOX), ("valid", pa.bool_()), ("error", pa.string()),
+    ]),
+    "sections": pa.schema([
+        ("job_id", pa.string()), ("section_index", pa.int32()), ("section_type", pa.string()),
+        ("page_start", pa.int32()), ("page_end", pa.int32()), ("word_count", pa.int32()), ("language", pa.string()),
+        ("has_tables", pa.bool_()), ("summary", pa.string()), ("output_uri", pa.string()),
+    ]),
+    "corrections": pa.schema([
+        ("job_id", pa.string()), ("section_id", pa.int32()), ("original", pa.string()), ("corrected", pa.string()),
+        ("reason", pa.string()), ("confidence", pa.float32()), ("validated", pa.bool_()),
+    ]),
+}
+
+
+def bbox_dict(bbox: tuple[float, float, float, float]) -> dict[str, float]:
+    return dict(zip(("x0", "y0", "x1", "y1"), bbox))
+
+
+def page_rows(job_id: str, page: PageResult) -> dict[str, list[dict]]:
+    """The rows one page contributes to the pages, lines and words tables."""
+    lines, words = [], []
+    line_id = word_id = 0
+    for block_id, line in _lines_in_order(page.blocks):
+        lines.append({
+            "job_id": job_id, "page_number": page.page_number, "block_id": block_id, "line_id": line_id,
+            "text": line.text, "bbox": bbox_dict(line.bbox), "confidence": line.confidence, "engine": line.engine,
+        })
+        for word in line.words:
+            words.append({
+                "job_id": job_id, "page_number": page.page_number, "block_id": block_id, "line_id": line_id,
+                "word_id": word_id, "text": word.text, "bbox": bbox_dict(word.bbox),
+                "confidence": word.confidence, "engine": word.engine,
+            })
+            word_id += 1
+        line_id += 1
+    page_row = page.model_dump(exclude={"blocks"}) | {"job_id": job_id, "n_words": len(words)}
+    return {"pages": [page_row], "lines": lines, "words": words}
+
+
+def _lines_in_order(blocks: list[Block]):
+    for block_id, block in enumerate(blocks):
+        for line in block.lines:
+            yield block_id, line
+
+
+class ResultsStore:
+    """A results root: a local folder or s3://bucket/prefix."""
+
+    def __init__(self, uri: str):
+        self.uri = uri.rstrip("/")
+        self.is_s3 = self.uri.startswith("s3://")
+        if self.is_s3:
+            self.bucket_name, self.prefix = split_s3_uri(self.uri)
+        else:
+            self.uri = str(Path(self.uri).expanduser().resolve())
+
+    def key(self, table: str, operation: str, day: date | str, job_id: str) -> str:
+        return f"{table}/operation={operation}/date={day}/{job_id}.parquet"
+
+    def publish(self, local_file: str | None, table: str, operation: str, day: date | str, job_id: str) -> None:
+        """Put a job's file for one table in place (or remove it when None), then drop stale copies."""
+        key = self.key(table, operation, day, job_id)
+        if local_file is not None:
+            self._put(local_file, key)
+        for stale in self._copies(table, operation, job_id):
+            if stale != key or local_file is None:
+                self._delete(stale)
+
+    def dataset(self, table: str) -> ds.Dataset:
+        """The table as a pyarrow dataset (what DuckDB, pandas and Spark see, without Docuforge code)."""
+        if self.is_s3:
+            from pyarrow.fs import S3FileSystem
+
+            fs = S3FileSystem(endpoint_override=os.environ.get("AWS_ENDPOINT_URL") or None,
+                              region=os.environ.get("AWS_DEFAULT_REGION") or None)
+            path = "/".join(p for p in (self.bucket_name, self.prefix, table) if p)
+            return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive",
+                              schema=_with_partitions(SCHEMAS[table]))
+        root = os.path.join(self.uri, table)
+        os.makedirs(root, exist_ok=True)
+        return ds.dataset(root, format="parquet", partitioning="hive", schema=_with_partitions(SCHEMAS[table]))
+
+    def read(self, table: str, job_id: str | None = None) -> pa.Table:
+        dataset = self.dataset(table)
+        return dataset.to_table(filter=(ds.field("job_id") == job_id) if job_id else None)
+
+    def _put(self, local_file: str, key: str) -> None:
+        if self.is_s3:
+            s3_bucket(self.bucket_name, self.prefix).upload_from_path(local_file, key)
+            return
+        target = Path(self.uri, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(local_file, temporary)
+        os.replace(temporary, target)
+
+    def _copies(self, table: str, operation: str, job_id: str) -> list[str]:
+        prefix = f"{table}/operation={operation}/"
+        if self.is_s3:
+            full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+            pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name, Prefix=full)
+            keys = [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+            return [k[len(self.prefix) + 1 if self.prefix else 0:] for k in keys if k.endswith(f"/{job_id}.parquet")]
+        pattern = os.path.join(self.uri, prefix, "date=*", f"{job_id}.parquet")
+        return [os.path.relpath(p, self.uri) for p in glob.glob(pattern)]
+
+    def _delete(self, key: str) -> None:
+        if self.is_s3:
+            full = f"{self.prefix}/{key}" if self.prefix else key
+            s3_client().delete_object(Bucket=self.bucket_name, Key=full)
+        else:
+            Path(self.uri, key).unlink(missing_ok=True)
+
+
+def _with_partitions(schema: pa.Schema) -> pa.Schema:
+    return schema.append(pa.field("operation", pa.string())).append(pa.field("date", pa.string()))
+
+
+class JobWriter:
+    """Streams one job's rows into local Parquet files, then publishes them (documents last).
+
+    Rows are flushed in row groups, so memory stays flat however many pages the document has.
+    """
+
+    FLUSH_ROWS = 5000
+
+    def __init__(self, store: ResultsStore, job_id: str, operation: str, day: date | str):
+        self.store, self.job_id, self.operation, self.day = store, job_id, operation, day
+        self._dir = tempfile.mkdtemp(prefix=f"docuforge-rows-{job_id[:8]}-")
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._pending: dict[str, list[dict]] = {name: [] for name in SCHEMAS}
+
+    def add(self, table: str, rows: Iterable[dict]) -> None:
+        pending = self._pending[table]
+        pending.extend(rows)
+        if len(pending) >= self.FLUSH_ROWS:
+            self._flush(table)
+
+    def add_page(self, page: PageResult) -> None:
+        for table, rows in page_rows(self.job_id, page).items():
+            self.add(table, rows)
+
+    def commit(self, document_row: dict) -> None:
+        """Publish every table of the job; the documents row goes last, so 'completed' implies the rest."""
+        try:
+            for table in SCHEMAS:
+                if table != "documents":
+                    self._publish(table)
+            self.add("documents", [document_row | {"job_id": self.job_id}])
+            self._publish("documents")
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def discard(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _flush(self, table: str) -> None:
+        rows = self._pending[table]
+        if not rows:
+            return
+        schema = SCHEMAS[table]
+        batch = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
+        if table not in self._writers:
+            self._writers[table] = pq.ParquetWriter(os.path.join(self._dir, f"{table}.parquet"), schema)
+        self._writers[table].write_table(batch)
+        rows.clear()
+
+    def _publish(self, table: str) -> None:
+        self._flush(table)
+        writer = self._writers.pop(table, None)
+        if writer is not None:
+            writer.close()
+        local = os.path.join(self._dir, f"{table}.parquet") if writer is not None else None
+        self.store.publish(local, table, self.operation, self.day, self.job_id)
+
+
+@task(name="store-results", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
+def store_results_task(store_uri: str, job_id: str, operation: str, day: str, page_paths: list[str],
+                       document_row: dict) -> str:
+    """Stream the page results from the work area into the results dataset."""
+    writer = JobWriter(ResultsStore(store_uri), job_id, operation, day)
+    try:
+        for path in page_paths:
+            writer.add_page(PageResult.model_validate_json(Path(path).read_text()))
+    except BaseException:
+        writer.discard()
+        raise
+    writer.commit(document_row)
+    return store_uri

@@ -1,0 +1,22 @@
+"""Helpers for flow tests: read what the Prefect server recorded."""
+from __future__ import annotations
+
+import time
+
+from prefect.client.orchestration import get_client
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+
+from tasks.events import EventName
+
+
+def wait_for_events(name: EventName, job_id: str, timeout: float = 30.0) -> list:
+    """Events the server has stored for a job (they are written asynchronously, hence the bounded wait)."""
+    query = EventFilter(event=EventNameFilter(name=[str(name)]),
+                        resource=EventResourceFilter(id=[f"docuforge.job.{job_id}"]))
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            events = client.read_events(filter=query).events
+            if events or time.monotonic() > deadline:
+                return events
+            time.sleep(0.5)

@@ -1,0 +1,89 @@
+"""The docuforge command: exit codes, JSON output, and bad input that never stops the other documents."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tasks.store import ResultsStore
+from tests.flow.helpers import wait_for_events
+from tasks.events import EventName
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sample.pdf"
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def _bad_inputs(folder: Path, benchmarks: Path) -> dict[str, tuple[str, str]]:
+    """input → (expected error category, a word the message must contain)."""
+    from pypdf import PdfReader, PdfWriter
+
+    (folder / "empty.pdf").write_bytes(b"")
+    whole = (benchmarks / "pdfs/born_digital/multi_page.pdf").read_bytes()
+    (folder / "truncated.pdf").write_bytes(whole[: len(whole) // 2])
+    writer = PdfWriter(clone_from=PdfReader(benchmarks / "pdfs/born_digital/code_and_formula.pdf"))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    writer.write(folder / "encrypted.pdf")
+    (folder / "page.pdf").write_text("<html><body>Saved from a browser</body></html>")
+    Image.new("1", (20000, 20000)).save(folder / "bomb.png")
+    (folder / "notes.txt").write_text("plain text is not a document type we read")
+    return {
+        str(folder / "empty.pdf"): ("bad_input", "empty"),
+        str(folder / "truncated.pdf"): ("bad_input", "truncated"),
+        str(folder / "encrypted.pdf"): ("bad_input", "password"),
+        str(folder / "page.pdf"): ("bad_input", "HTML"),
+        str(folder / "bomb.png"): ("resource", "pixels"),
+        str(folder / "notes.txt"): ("bad_input", "unsupported"),
+        str(folder / "missing.pdf"): ("not_found", "missing.pdf"),
+        "http://127.0.0.1:9/secret.pdf": ("bad_input", "127.0.0.1"),
+        "http://169.254.169.254/latest/meta-data": ("bad_input", "169.254.169.254"),
+    }
+
+
+def test_bad_inputs_fail_alone_and_the_batch_goes_on(benchmarks, tmp_path):
+    bad = _bad_inputs(tmp_path, benchmarks)
+    results = tmp_path / "results"
+    result = CliRunner().invoke(app, ["parse", str(SAMPLE), *bad, "--pages", "1", "--out", str(results), "--json"])
+    assert result.exit_code == 1, result.output
+    summaries = {s["source_uri"]: s for s in json.loads(result.stdout)}
+    assert summaries[str(SAMPLE)]["status"] == "completed"
+    for source, (category, word) in bad.items():
+        summary = summaries[source]
+        assert summary["status"] == "failed", source
+        assert summary["error_category"] == category, (source, summary["error"])
+        assert word.lower() in summary["error"].lower(), (source, summary["error"])
+        assert "\n" not in summary["error"]
+    documents = ResultsStore(str(results)).read("documents").to_pandas().set_index("source_uri")
+    assert len(documents) == len(bad) + 1
+    assert set(documents.loc[list(bad), "status"]) == {"failed"}
+    assert wait_for_events(EventName.document_failed, summaries[str(tmp_path / "bomb.png")]["job_id"])
+
+
+def test_page_limit(benchmarks, tmp_path, monkeypatch):
+    from flows import cli
+    from tasks.models import ProcessOptions
+
+    options = ProcessOptions(limits={"max_pages": 5})
+    summaries = cli.run_documents([str(benchmarks / "pdfs/born_digital/redp5110_sampled.pdf")], options,
+                                  str(tmp_path), show_progress=False)
+    assert summaries[0].status == "failed" and summaries[0].error_category == "resource"
+    assert "18" in summaries[0].error
+
+
+def test_summary_table_and_exit_zero(tmp_path):
+    result = CliRunner().invoke(app, ["parse", str(SAMPLE), "--pages", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "sample.pdf" in result.stdout and "completed" in result.stdout and "text_layer 1" in result.stdout
+
+
+def test_usage_errors_exit_2(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["parse", str(SAMPLE), "--pages", "3-1"]).exit_code == 2
+    assert runner.invoke(app, ["parse"]).exit_code == 2
+    assert runner.invoke(app, ["parse", str(SAMPLE), "--ocr-mode", "magic"]).exit_code == 2
+    help_text = runner.invoke(app, ["--help"]).stdout
+    for command in ("parse", "demo", "bench"):
+        assert command in help_text

@@ -1,0 +1,104 @@
+"""process_document on Prefect (test harness), from file to Parquet and events."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from flows.pipeline import process_document
+from tasks.bench.metrics import cer
+from tasks.events import EventName
+from tasks.models import ProcessOptions
+from tasks.store import ResultsStore
+from tests.flow.helpers import wait_for_events
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sample.pdf"
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def run(source, results, **options):
+    state = process_document(source=str(source), options=ProcessOptions(**options), results_uri=str(results),
+                             return_state=True)
+    return state, state.result(raise_on_failure=False)
+
+
+def test_sample_document_end_to_end(tmp_path):
+    state, summary = run(SAMPLE, tmp_path)
+    assert state.is_completed() and summary.status == "completed"
+    assert summary.num_pages == 3 and summary.text_sources == {"text_layer": 1, "ocr": 2}
+
+    pages = pd.read_parquet(tmp_path / "pages").sort_values("page_number")
+    assert list(pages.text_source) == ["text_layer", "ocr", "ocr"]
+    assert list(pages.status) == ["ok"] * 3
+    assert pages.iloc[0].markdown.startswith("# Docuforge sample document")
+    assert "- one documents row per job" in pages.iloc[0].markdown
+    assert list(pages.rotation) == [0, 0, 180], "the upside-down scan is turned upright"
+    for scan in pages.iloc[1:].itertuples():
+        assert "Invoice number: DF-2026-0042" in scan.text
+        assert "Total due: EUR 1,284.50" in scan.text
+        assert scan.confidence > 0.8
+
+    words = duckdb.sql(f"select * from read_parquet('{tmp_path}/words/**/*.parquet', hive_partitioning=true)").df()
+    assert set(words.engine) == {"text_layer", "tesseract"} and set(words.operation) == {"parse"}
+    documents = duckdb.sql(f"select * from read_parquet('{tmp_path}/documents/**/*.parquet', "
+                           "hive_partitioning=true)").df()
+    assert len(documents) == 1 and documents.status[0] == "completed" and documents.num_pages[0] == 3
+    assert (wait_for_events(EventName.document_processed, summary.job_id)[0].payload["status"]) == "completed"
+
+
+def test_same_request_twice_is_one_job_with_no_duplicate_rows(tmp_path):
+    _, first = run(SAMPLE, tmp_path, pages="1")
+    _, second = run(SAMPLE, tmp_path, pages="1")
+    assert first.job_id == second.job_id
+    store = ResultsStore(str(tmp_path))
+    assert store.read("documents").num_rows == 1 and store.read("pages").num_rows == 1
+    _, other = run(SAMPLE, tmp_path, pages="2")
+    assert other.job_id != first.job_id and store.read("documents").num_rows == 2
+
+
+def test_bad_document_fails_with_row_and_event(tmp_path):
+    bad = tmp_path / "report.pdf"
+    bad.write_text("<!DOCTYPE html><html><body>not a pdf</body></html>")
+    state, summary = run(bad, tmp_path / "results")
+    assert state.is_failed() and summary.status == "failed" and summary.error_category == "bad_input"
+    assert "HTML" in summary.error
+    row = ResultsStore(str(tmp_path / "results")).read("documents").to_pylist()[0]
+    assert row["status"] == "failed" and row["error_category"] == "bad_input" and row["job_id"] == summary.job_id
+    event = wait_for_events(EventName.document_failed, summary.job_id)[0]
+    assert event.payload["error_category"] == "bad_input"
+    assert event.related[0].id == str(bad)
+
+
+def test_page_out_of_range_is_bad_input(tmp_path):
+    state, summary = run(SAMPLE, tmp_path, pages="9")
+    assert state.is_failed() and summary.error_category == "bad_input" and "range" in summary.error
+
+
+@pytest.mark.parametrize("name,max_cer", [("slerexe_letter_ccitt1", 0.05), ("ocr_test", 0.02)])
+def test_scanned_benchmarks_accuracy(benchmarks, tmp_path, name, max_cer):
+    folder = benchmarks / "pdfs/scanned"
+    _, summary = run(folder / f"{name}.pdf", tmp_path)
+    text = "\n".join(ResultsStore(str(tmp_path)).read("pages").to_pandas().sort_values("page_number").text)
+    assert cer((folder / f"{name}.gt.txt").read_text(), text) <= max_cer
+
+
+def test_rotated_pages_all_read_correctly(benchmarks, tmp_path):
+    folder = benchmarks / "pdfs/scanned"
+    _, summary = run(folder / "nemotron_multipage.pdf", tmp_path)
+    truth = (folder / "nemotron_multipage.gt.txt").read_text()
+    pages = ResultsStore(str(tmp_path)).read("pages").to_pandas().sort_values("page_number")
+    assert len(pages) == 4
+    assert sorted(pages.rotation) == [0, 90, 180, 270]
+    for page in pages.itertuples():
+        assert cer(truth, page.text) <= 0.05, f"page {page.page_number} (rotation {page.rotation})"
+
+
+def test_born_digital_pages_equal_the_text_layer(benchmarks, tmp_path):
+    folder = benchmarks / "pdfs/born_digital"
+    _, summary = run(folder / "multi_page.pdf", tmp_path)
+    truth = (folder / "multi_page.pdftotext.txt").read_text().split("\f")[:-1]
+    pages = ResultsStore(str(tmp_path)).read("pages").to_pandas().sort_values("page_number")
+    assert list(pages.text_source) == ["text_layer"] * 5
+    assert list(pages.text) == truth

@@ -1,0 +1,34 @@
+import pytest
+
+from tasks.errors import Category, CorruptDocument, NetworkError, as_docuforge_error, is_retryable
+from tasks.models import ProcessOptions, job_id_for, parse_page_ranges
+
+
+def test_page_ranges():
+    assert parse_page_ranges("1-3,7", 10) == [1, 2, 3, 7]
+    assert parse_page_ranges(None, 3) == [1, 2, 3]
+    assert parse_page_ranges("2-99", 4) == [2, 3, 4]
+    assert parse_page_ranges("9", 4) == []
+    for bad in ("0", "3-1", "a", "1-", "1,,2"):
+        with pytest.raises(ValueError):
+            parse_page_ranges(bad, 10)
+
+
+def test_job_id_is_stable_and_depends_on_what_changes_output():
+    options = ProcessOptions()
+    same = job_id_for("doc", "parse", ProcessOptions())
+    assert job_id_for("doc", "parse", options) == same
+    assert job_id_for("doc", "extract", options) != same
+    assert job_id_for("doc", "parse", ProcessOptions(dpi=200)) != same
+    assert job_id_for("other", "parse", options) != same
+    relaxed = ProcessOptions(limits={"max_pages": 3})
+    assert job_id_for("doc", "parse", relaxed) == same, "limits decide whether a job runs, not what it produces"
+
+
+def test_errors_carry_category_and_retryability():
+    assert CorruptDocument("x").category is Category.bad_input and not CorruptDocument("x").retryable
+    assert is_retryable(NetworkError("down"))
+    assert not is_retryable(NetworkError("down", retryable=False))
+    unknown = as_docuforge_error(KeyError("k"))
+    assert unknown.category is Category.internal and "KeyError" in unknown.message
+    assert as_docuforge_error(MemoryError()).category is Category.resource

@@ -1,0 +1,86 @@
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tasks.models import Block, Line, PageResult, Word
+from tasks.store import SCHEMAS, JobWriter, ResultsStore
+
+
+def _page(number: int, text: str = "hello world") -> PageResult:
+    words = [Word(text=t, bbox=(0.1 * i, 0.1, 0.1 * i + 0.05, 0.12), confidence=0.9, engine="tesseract")
+             for i, t in enumerate(text.split())]
+    line = Line(text=text, bbox=(0.0, 0.1, 0.5, 0.12), confidence=0.9, engine="tesseract", words=words)
+    return PageResult(page_number=number, width=100, height=200, dpi=300, text_source="ocr", text=text,
+                      markdown=text, confidence=0.9, blocks=[Block(bbox=line.bbox, lines=[line])])
+
+
+def _document(status: str = "completed") -> dict:
+    now = datetime.now(UTC)
+    return {"document_id": "d" * 64, "source_uri": "/x.pdf", "status": status, "num_pages": 2,
+            "engines": ["tesseract"], "started_at": now, "finished_at": now, "duration_ms": 5}
+
+
+def _write(store: ResultsStore, job_id: str, day: str, pages: int = 2, status: str = "completed") -> None:
+    writer = JobWriter(store, job_id, "parse", day)
+    for number in range(1, pages + 1):
+        writer.add_page(_page(number))
+    writer.commit(_document(status))
+
+
+def test_rows_land_in_hive_partitions_readable_without_docuforge(tmp_path):
+    store = ResultsStore(str(tmp_path))
+    _write(store, "job1", "2026-11-24")
+    assert (tmp_path / "pages/operation=parse/date=2026-11-24/job1.parquet").is_file()
+    assert not (tmp_path / "tables").exists(), "a table with no rows gets no file"
+    words = duckdb.sql(f"select * from read_parquet('{tmp_path}/words/**/*.parquet', hive_partitioning=true)").df()
+    assert list(words.text) == ["hello", "world"] * 2
+    assert set(words.operation) == {"parse"}
+    assert words.bbox[1]["x0"] == pytest.approx(0.1)
+    documents = pd.read_parquet(tmp_path / "documents")
+    assert documents.loc[0, "status"] == "completed" and documents.loc[0, "job_id"] == "job1"
+    assert list(documents.loc[0, "engines"]) == ["tesseract"]
+
+
+def test_rerun_replaces_even_across_dates(tmp_path):
+    store = ResultsStore(str(tmp_path))
+    _write(store, "job1", "2026-11-23", pages=3, status="failed")
+    _write(store, "job2", "2026-11-23")
+    _write(store, "job1", "2026-11-24", pages=2)
+    pages = store.read("pages").to_pandas()
+    assert len(pages[pages.job_id == "job1"]) == 2 and len(pages[pages.job_id == "job2"]) == 2
+    documents = store.read("documents").to_pandas().set_index("job_id")
+    assert documents.loc["job1", "status"] == "completed" and documents.loc["job1", "date"] == "2026-11-24"
+    assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob(".*"))
+
+
+def test_rows_stream_in_row_groups(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(JobWriter, "FLUSH_ROWS", 3)
+    store = ResultsStore(str(tmp_path))
+    _write(store, "big", "2026-11-24", pages=10)
+    (words_file,) = tmp_path.glob("words/**/big.parquet")
+    assert pq.ParquetFile(words_file).num_row_groups > 1
+    assert store.read("words", "big").num_rows == 20
+
+
+def test_every_table_schema_is_declared():
+    assert set(SCHEMAS) == {"documents", "pages", "lines", "words", "tables", "figures", "fields", "sections",
+                            "corrections"}
+    assert all("job_id" in schema.names for schema in SCHEMAS.values())
+    assert not any({"operation", "date"} & set(schema.names) for schema in SCHEMAS.values())
+
+
+def test_s3_round_trip_through_prefect_aws(s3_bucket_name):
+    import boto3
+
+    store = ResultsStore(f"s3://{s3_bucket_name}/results")
+    _write(store, "job1", "2026-11-23", pages=3)
+    _write(store, "job1", "2026-11-24", pages=2)
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=s3_bucket_name)["Contents"]]
+    assert "results/pages/operation=parse/date=2026-11-24/job1.parquet" in keys
+    assert not any("date=2026-11-23" in key for key in keys)
+    assert store.read("pages").num_rows == 2
+    assert store.read("documents").to_pandas().loc[0, "status"] == "completed"
