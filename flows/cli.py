@@ -68,9 +68,9 @@ def demo(out: Annotated[str | None, typer.Option(help="Results root")] = None) -
     root = out or get_settings().results_uri
     summaries = run_documents(samples, ProcessOptions(), root, show_progress=True)
     print_summary(summaries)
-    out_console.print(f"\nResults: [bold]{root}[/] (Parquet, hive-partitioned). Try:\n"
-                      f"  python -c \"import pandas as pd; print(pd.read_parquet('{root}/pages')"
-                      f"[['page_number','text_source','confidence']])\"")
+    out_console.print(f"\nResults: [bold]{root}[/] (Parquet, hive-partitioned). Try:")
+    out_console.print(f"  .venv/bin/python -c \"import pandas as pd; print(pd.read_parquet('{root}/pages')"
+                      f"[['page_number', 'text_source', 'confidence', 'text']])\"", soft_wrap=True, markup=False)
     raise typer.Exit(0 if all(s.status == "completed" for s in summaries) else 1)
 
 

@@ -1,13 +1,11 @@
 """OpenCV page enhancement for scanned pages: orientation, grayscale, deskew, denoise, binarize.
 
-Angles follow one convention throughout: degrees of clockwise rotation that turn the page upright.
+Every angle here, PageImage.rotation and skew_deg included, is the clockwise rotation in degrees that turns
+the page upright: text lines rising to the right have a positive skew.
 """
 from __future__ import annotations
 
 import os
-
-# Pages run in parallel; Tesseract's OpenMP threads spin against each other and run ~100x slower.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import cv2
 import numpy as np
@@ -17,6 +15,9 @@ from prefect import task
 from tasks.errors import CorruptDocument, EngineError, InternalError
 from tasks.models import EnhanceOptions, PageImage
 
+# Pages run in parallel; Tesseract's OpenMP threads spin against each other and run ~100x slower.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
 OSD_DPI = 200
 """OSD runs on a copy downscaled to this resolution: as reliable as 300 dpi on the benchmarks, and faster."""
 MIN_OSD_CONFIDENCE = 1.0
@@ -25,17 +26,22 @@ MAX_SKEW_DEG = 15.0
 MIN_SKEW_DEG = 0.2
 SKEW_WORK_WIDTH = 1200
 """Skew is measured on a copy this wide: 0.1° moves a line end by 2 px, and it keeps the search fast."""
+MIN_INK_CONTRAST = 64
+"""Grey levels between the darkest and lightest pixel below which a page is blank."""
 MAX_GLYPH_HEIGHT = 0.05
 """Ink shapes taller than this fraction of the page are not text and are left out of the skew search."""
 MIN_PROFILE_CONTRAST = 1.3
 """A page whose best projection profile is no sharper than this times the average has no text lines to align."""
 
+ASSUMED_DPI = 300
+"""For images that declare no resolution: only sizes the binarisation's shading kernel."""
+
 QUARTER_TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
-def detect_orientation(image_path: str, dpi: int) -> int:
+def detect_orientation(image_path: str, dpi: int | None) -> int:
     """The clockwise rotation (0, 90, 180 or 270) that turns the page upright; 0 when Tesseract cannot tell."""
-    return _orientation(_read(image_path, grayscale=True), dpi)
+    return _osd_rotation(_read(image_path, grayscale=True), dpi)
 
 
 def estimate_skew(gray: np.ndarray) -> float:
@@ -59,7 +65,7 @@ def estimate_skew(gray: np.ndarray) -> float:
 def enhance_page(page: PageImage, options: EnhanceOptions, out_path: str) -> PageImage:
     """Orientation, grayscale, deskew, denoise and binarize (each as `options` asks); the result goes to out_path."""
     image = _read(page.path, grayscale=options.grayscale)
-    rotation = _orientation(_as_gray(image), page.dpi) if options.orientation else 0
+    rotation = _osd_rotation(_as_gray(image), page.dpi) if options.orientation else 0
     if rotation:
         image = cv2.rotate(image, QUARTER_TURNS[rotation])
     skew = estimate_skew(_as_gray(image)) if options.deskew else 0.0
@@ -70,7 +76,7 @@ def enhance_page(page: PageImage, options: EnhanceOptions, out_path: str) -> Pag
     if options.denoise:
         image = _denoise(image)
     if options.binarize:
-        image = _binarize(_as_gray(image), page.dpi)
+        image = _binarize(_as_gray(image), page.dpi or ASSUMED_DPI)
     if not cv2.imwrite(out_path, image):
         raise InternalError(f"could not write enhanced page to {out_path}")
     height, width = image.shape[:2]
@@ -90,13 +96,15 @@ def _as_gray(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def _orientation(gray: np.ndarray, dpi: int) -> int:
-    if dpi > OSD_DPI:
+def _osd_rotation(gray: np.ndarray, dpi: int | None) -> int:
+    """dpi None (an image that declares none): Tesseract estimates it from the text."""
+    if dpi and dpi > OSD_DPI:
         scale = OSD_DPI / dpi
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         dpi = OSD_DPI
+    config = "--psm 0" + (f" --dpi {dpi}" if dpi else "")
     try:
-        osd = pytesseract.image_to_osd(gray, config=f"--psm 0 --dpi {dpi}", output_type=pytesseract.Output.DICT)
+        osd = pytesseract.image_to_osd(gray, config=config, output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractNotFoundError as exc:
         raise EngineError("tesseract is not installed or not on PATH") from exc
     except pytesseract.TesseractError:  # "Too few characters": nothing to orient by
@@ -109,7 +117,7 @@ def _ink_coordinates(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if gray.shape[1] > SKEW_WORK_WIDTH:
         scale = SKEW_WORK_WIDTH / gray.shape[1]
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    if int(gray.max()) - int(gray.min()) < 64:
+    if int(gray.max()) - int(gray.min()) < MIN_INK_CONTRAST:
         return np.empty(0), np.empty(0)
     _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     ink_y, ink_x = np.nonzero(_drop_tall_shapes(ink))
@@ -140,22 +148,32 @@ def _rotate_whole(image: np.ndarray, clockwise_deg: float) -> np.ndarray:
     new_width, new_height = round(width * cos + height * sin), round(width * sin + height * cos)
     matrix[0, 2] += (new_width - width) / 2
     matrix[1, 2] += (new_height - height) / 2
-    white = (255,) * (1 if image.ndim == 2 else image.shape[2])
     return cv2.warpAffine(
-        image, matrix, (new_width, new_height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=white
+        image,
+        matrix,
+        (new_width, new_height),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
     )
 
 
 def _denoise(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return cv2.fastNlMeansDenoising(image, h=15)
-    return cv2.fastNlMeansDenoisingColored(image, h=15)
+    """A 3×3 median removes speckle; on noisy scans it beat non-local means for OCR, at 1% of the time."""
+    return cv2.medianBlur(image, 3)
 
 
 def _binarize(gray: np.ndarray, dpi: int) -> np.ndarray:
-    """Adaptive threshold over a window of about a sixth of an inch: copes with shadows and uneven paper."""
-    window = max(15, dpi // 6) | 1
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, window, 15)
+    """Otsu after dividing out the paper's shade, so shadows and uneven lighting do not turn black.
+
+    The shade is a closing wider than any text stroke (a tenth of an inch). Plain adaptive thresholding
+    copes with shadows too but turns residual noise into black specks.
+    """
+    stroke_free = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dpi // 10 | 1,) * 2)
+    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, stroke_free)
+    flattened = cv2.divide(gray, paper, scale=255)
+    _, binary = cv2.threshold(flattened, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return binary
 
 
 enhance_page_task = task(name="enhance-page")(enhance_page)

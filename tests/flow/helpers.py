@@ -16,7 +16,7 @@ def wait_for_events(name: EventName, job_id: str, timeout: float = 30.0) -> list
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while True:
-            events = client.read_events(filter=query).events
+            events = client.read_events(filter=query, limit=50).events
             if events or time.monotonic() > deadline:
                 return events
             time.sleep(0.5)
