@@ -62,6 +62,14 @@ def estimate_skew(gray: np.ndarray) -> float:
     return round(float(fine[int(np.argmax(fine_scores))]), 2)
 
 
+def is_blank(image_path: str) -> bool:
+    """No ink at all (an empty page or separator sheet): nothing to orient, straighten or read."""
+    reduced = cv2.imread(image_path, cv2.IMREAD_REDUCED_GRAYSCALE_4)
+    if reduced is None:
+        raise CorruptDocument(f"cannot read page image {image_path}")
+    return int(reduced.max()) - int(reduced.min()) < MIN_INK_CONTRAST
+
+
 def enhance_page(page: PageImage, options: EnhanceOptions, out_path: str) -> PageImage:
     """Orientation, grayscale, deskew, denoise and binarize (each as `options` asks); the result goes to out_path."""
     image = _read(page.path, grayscale=options.grayscale)

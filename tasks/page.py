@@ -8,13 +8,13 @@ from pathlib import Path
 from prefect import task
 from pydantic import BaseModel, Field
 
-from tasks.enhance import enhance_page
+from tasks.enhance import enhance_page, is_blank
 from tasks.errors import as_docuforge_error
 from tasks.layout import reading_order
 from tasks.markdown import page_markdown, page_text
 from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource, Word
 from tasks.ocr.tesseract import TesseractEngine, mean_confidence, union
-from tasks.render import PDF, render_page
+from tasks.render import PDF, render_page, render_region
 from tasks.retry import retry_if_retryable
 from tasks.settings import get_settings
 from tasks.textlayer import image_regions, read_text_layer
@@ -60,51 +60,48 @@ def plan_page(job: Job, page_number: int) -> PagePlan:
 def ocr_page(job: Job, plan: PagePlan) -> PageSummary:
     """Render → enhance → OCR → layout → Markdown for a page without a usable text layer (or with images on it)."""
     started = time.monotonic()
-    options = job.options
-    image = render_page_task(job.document, plan.page_number, options.dpi, image_dir(job),
-                             options.limits.max_pixels, options.enhance.grayscale)
-    try:
-        if plan.text_source == "hybrid":
-            page = _hybrid_page(job, plan, image)
-        else:
-            enhanced = enhance_page_task(image, options.enhance, image.path.replace(".png", ".enhanced.png"))
-            try:
-                blocks = reading_order(recognise_task(enhanced, options.language))
-            finally:
-                _discard(enhanced.path)
-            page = _page_result(enhanced, "ocr", blocks, page_text(blocks))
-    finally:
-        _discard(image.path)
+    page = _hybrid_page(job, plan) if plan.text_source == "hybrid" else _scanned_page(job, plan)
     page.duration_ms = _ms_since(started)
     return save_page(job, page)
 
 
-def _hybrid_page(job: Job, plan: PagePlan, image: PageImage) -> PageResult:
-    """A digital page with bitmaps: the text layer as it is, plus OCR of the text inside its images."""
-    layer = read_text_layer(job.document.local_path, plan.page_number)
+def _scanned_page(job: Job, plan: PagePlan) -> PageResult:
+    options = job.options
+    image = render_page_task(job.document, plan.page_number, options.dpi, image_dir(job),
+                             options.limits.max_pixels, options.enhance.grayscale)
+    try:
+        if is_blank(image.path):
+            return _page_result(image, "ocr", [], "")
+        enhanced = enhance_page_task(image, options.enhance, image.path.replace(".png", ".enhanced.png"))
+        try:
+            blocks = reading_order(recognise_task(enhanced, options.language))
+        finally:
+            _discard(enhanced.path)
+    finally:
+        _discard(image.path)
+    return _page_result(enhanced, "ocr", blocks, page_text(blocks))
+
+
+def _hybrid_page(job: Job, plan: PagePlan) -> PageResult:
+    """A digital page with pictures: the text layer as it is, plus OCR of the text inside the pictures."""
+    path, number, dpi = job.document.local_path, plan.page_number, job.options.dpi
+    layer = read_text_layer(path, number)
     layer_words = [w.bbox for b in layer.blocks for line in b.lines for w in line.words]
+    os.makedirs(image_dir(job), exist_ok=True)
     image_blocks = []
-    for region in plan.image_regions:
-        crop = crop_image(image, region, image.path.replace(".png", f".region{len(image_blocks)}.png"))
+    for index, region in enumerate(plan.image_regions):
+        crop_path = os.path.join(image_dir(job), f"page-{number:04d}-region-{index}.png")
+        crop = render_region(path, number, region, dpi, crop_path)
         try:
             found = recognise_task(crop, job.options.language)
         finally:
             _discard(crop.path)
         image_blocks += [b for b in (_only_new_text(_to_page(b, region), layer_words) for b in found) if b.lines]
-    blocks = layer.blocks + image_blocks
+    scale = dpi / 72
+    page = PageImage(page_number=number, path=path, dpi=dpi, width=round(layer.width_pt * scale),
+                     height=round(layer.height_pt * scale))
     text = layer.text + ("\n\n" + page_text(image_blocks) if image_blocks else "")
-    return _page_result(image, "hybrid" if image_blocks else "text_layer", blocks, text)
-
-
-def crop_image(image: PageImage, region: BBox, out_path: str) -> PageImage:
-    from PIL import Image
-
-    with Image.open(image.path) as page:
-        box = (round(region[0] * page.width), round(region[1] * page.height),
-               round(region[2] * page.width), round(region[3] * page.height))
-        crop = page.crop(box)
-        crop.save(out_path)
-    return PageImage(page_number=image.page_number, path=out_path, dpi=image.dpi, width=crop.width, height=crop.height)
+    return _page_result(page, "hybrid" if image_blocks else "text_layer", layer.blocks + image_blocks, text)
 
 
 def _to_page(block: Block, region: BBox) -> Block:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 
 import pypdfium2
 from pdf2image import convert_from_path
 from PIL import Image, ImageOps
 
 from tasks.errors import CorruptDocument
-from tasks.models import Document, PageImage
+from tasks.models import BBox, Document, PageImage
 
 PDF = "application/pdf"
 
@@ -38,13 +39,33 @@ def _render_pdf_page(path: str, page_number: int, dpi: int, out_dir: str, stem: 
     return PageImage(page_number=page_number, path=image_path, dpi=dpi, width=width, height=height)
 
 
-def _dpi_within(path: str, page_number: int, max_pixels: int) -> int:
-    """The highest resolution at which the page stays under the pixel limit (huge pages get less)."""
-    pdf = pypdfium2.PdfDocument(path)
+def render_region(pdf_path: str, page_number: int, region: BBox, dpi: int, out_path: str) -> PageImage:
+    """Only a region of a PDF page (normalised box), e.g. a picture on a digital page."""
+    width_pt, height_pt = page_size(pdf_path, page_number)
+    scale = dpi / 72
+    x, y = round(region[0] * width_pt * scale), round(region[1] * height_pt * scale)
+    w, h = round((region[2] - region[0]) * width_pt * scale), round((region[3] - region[1]) * height_pt * scale)
+    command = ["pdftoppm", "-q", "-r", str(dpi), "-f", str(page_number), "-l", str(page_number), "-x", str(x),
+               "-y", str(y), "-W", str(max(w, 1)), "-H", str(max(h, 1)), "-gray", "-png", "-singlefile",
+               pdf_path, out_path.removesuffix(".png")]
+    result = subprocess.run(command, capture_output=True, timeout=300)
+    if result.returncode != 0:
+        raise CorruptDocument(f"page {page_number}: a region cannot be rendered (pdftoppm exit {result.returncode})")
+    return PageImage(page_number=page_number, path=out_path, dpi=dpi, width=w, height=h)
+
+
+def page_size(pdf_path: str, page_number: int) -> tuple[float, float]:
+    """Width and height in points, as displayed (after /Rotate)."""
+    pdf = pypdfium2.PdfDocument(pdf_path)
     try:
-        width_pt, height_pt = pdf[page_number - 1].get_size()
+        return pdf[page_number - 1].get_size()
     finally:
         pdf.close()
+
+
+def _dpi_within(path: str, page_number: int, max_pixels: int) -> int:
+    """The highest resolution at which the page stays under the pixel limit (huge pages get less)."""
+    width_pt, height_pt = page_size(path, page_number)
     return max(1, int(72 * math.sqrt(max_pixels / max(width_pt * height_pt, 1.0))))
 
 

@@ -71,7 +71,7 @@ def _block(element: ET.Element, width: float, height: float) -> Block:
     return Block(bbox=_box(element, width, height), lines=lines)
 
 
-def image_regions(pdf_path: str, page_number: int, min_area: float = 0.02) -> list[BBox]:
+def image_regions(pdf_path: str, page_number: int, min_area: float = 0.05) -> list[BBox]:
     """Bitmap regions on a page covering at least `min_area` of it (normalised boxes, origin top-left)."""
     pdf = pypdfium2.PdfDocument(pdf_path)
     try:

@@ -209,3 +209,14 @@ def test_unreadable_page_is_a_corrupt_document(tmp_path: Path):
 def test_prefect_task_wraps_the_plain_function():
     assert enhance_page_task.name == "enhance-page"
     assert enhance_page_task.fn is enhance_page
+
+
+def test_blank_page_is_recognised_as_blank(tmp_path):
+    from tasks.enhance import is_blank
+
+    blank, text = tmp_path / "blank.png", tmp_path / "text.png"
+    Image.new("L", (1200, 1600), 255).save(blank)
+    page = Image.new("L", (1200, 1600), 255)
+    ImageDraw.Draw(page).text((100, 100), "7", font=ImageFont.load_default(size=30), fill=0)
+    page.save(text)
+    assert is_blank(str(blank)) and not is_blank(str(text))
