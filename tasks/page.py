@@ -36,6 +36,11 @@ def image_dir(job: Job) -> str:
     return os.path.join(job.work_dir, "images")
 
 
+def enhanced_path(image_path: str) -> str:
+    stem, suffix = os.path.splitext(image_path)
+    return f"{stem}.enhanced{suffix}"
+
+
 def plan_page(job: Job, page_number: int) -> PagePlan:
     """Read the text layer; a page whose layer is usable is finished here, the rest need OCR."""
     document = job.document
@@ -72,7 +77,7 @@ def _scanned_page(job: Job, plan: PagePlan) -> PageResult:
     try:
         if is_blank(image.path):
             return _page_result(image, "ocr", [], "")
-        enhanced = enhance_page_task(image, options.enhance, image.path.replace(".png", ".enhanced.png"))
+        enhanced = enhance_page_task(image, options.enhance, enhanced_path(image.path))
         try:
             blocks = reading_order(recognise_task(enhanced, options.language))
         finally:
@@ -90,7 +95,7 @@ def _hybrid_page(job: Job, plan: PagePlan) -> PageResult:
     os.makedirs(image_dir(job), exist_ok=True)
     image_blocks = []
     for index, region in enumerate(plan.image_regions):
-        crop_path = os.path.join(image_dir(job), f"page-{number:04d}-region-{index}.png")
+        crop_path = os.path.join(image_dir(job), f"page-{number:04d}-region-{index}.pgm")
         crop = render_region(path, number, region, dpi, crop_path)
         try:
             found = recognise_task(crop, job.options.language)

@@ -6,11 +6,11 @@ import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-import pypdfium2
 import pypdfium2.raw as pdfium_c
 
 from tasks.errors import CorruptDocument
 from tasks.models import BBox, Block, Line, Word
+from tasks.pdfium import pdf_page
 
 _XHTML = "{http://www.w3.org/1999/xhtml}"
 _XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -73,16 +73,12 @@ def _block(element: ET.Element, width: float, height: float) -> Block:
 
 def image_regions(pdf_path: str, page_number: int, min_area: float = 0.05) -> list[BBox]:
     """Bitmap regions on a page covering at least `min_area` of it (normalised boxes, origin top-left)."""
-    pdf = pypdfium2.PdfDocument(pdf_path)
-    try:
-        page = pdf[page_number - 1]
+    regions = []
+    with pdf_page(pdf_path, page_number) as page:
         width, height = page.get_size()
-        regions = []
         for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
             left, bottom, right, top = obj.get_bounds()
             box = (_clamp(left / width), _clamp(1 - top / height), _clamp(right / width), _clamp(1 - bottom / height))
             if (box[2] - box[0]) * (box[3] - box[1]) >= min_area:
                 regions.append(box)
-        return regions
-    finally:
-        pdf.close()
+    return regions

@@ -36,3 +36,14 @@ def test_scanned_page_has_no_text_layer_but_an_image(benchmarks):
 def test_digital_page_with_figures_reports_image_regions(benchmarks):
     regions = image_regions(str(benchmarks / "pdfs/born_digital/redp5110_sampled.pdf"), 1)
     assert len(regions) == 1 and regions[0][0] > 0.1 and regions[0][3] < 0.9
+
+
+def test_pages_read_from_many_threads_at_once(benchmarks):
+    """Pages run on a thread pool; PDFium is not thread-safe, so this must not corrupt anything."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = str(benchmarks / "pdfs/born_digital/redp5110_sampled.pdf")
+    expected = [image_regions(path, n) for n in range(1, 19)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda n: image_regions(path, n), range(1, 19))) == expected
