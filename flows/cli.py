@@ -8,11 +8,13 @@ os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import json  # noqa: E402
+import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -80,6 +82,10 @@ def run_documents(inputs: list[str], options: ProcessOptions, results_uri: str,
     from flows.pipeline import process_document
     from tasks import progress
 
+    # Each failure is reported once, by the summary; Prefect's own run logs would repeat it.
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
     summaries = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, disable=not show_progress, transient=False) as bar:
@@ -116,7 +122,7 @@ def print_summary(summaries: list[JobSummary]) -> None:
     out_console.print(table)
     for s in summaries:
         if s.error:
-            err_console.print(f"[red]✗[/] {s.source_uri}: [{s.error_category}] {s.error}")
+            err_console.print(f"[red]✗[/] \\[{s.error_category}] {escape(s.error)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
 from tasks.fetch import fetch_document_task, redact_uri
 from tasks.models import (
-    Job, JobSummary, Operation, PageResult, PageSummary, ProcessOptions, job_id_for, parse_page_ranges,
+    Document, Job, JobSummary, Operation, PageResult, PageSummary, ProcessOptions, job_id_for, parse_page_ranges,
 )
 from tasks.page import failed_page, ocr_page_task, plan_page_task
 from tasks.progress import PageProgress
@@ -36,12 +36,13 @@ def process_document(
     started_at = datetime.now(UTC)
     store_uri = results_uri or get_settings().results_uri
     work_dir = tempfile.mkdtemp(prefix="job-", dir=_work_root())
+    job = None
     try:
         job = start_job(source, operation, options, work_dir, started_at)
         pages = read_pages(job)
         summary = finish_job(job, pages, store_uri)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
-        summary = record_failure(source, operation, options, started_at, store_uri, exc)
+        summary = record_failure(job, source, operation, options, started_at, store_uri, exc)
     finally:
         if not get_settings().keep_work:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -93,7 +94,8 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str) -> JobSummary
     summary = _summary(job, pages, status, store_uri)
     if status == "failed":
         summary.error_category, summary.error = _first_page_error(pages)
-    row = _document_row(job, summary, engines=sorted({e for page in pages for e in page.engines}))
+    row = _document_row(summary, job.document, job.options, job.started_at,
+                        engines=sorted({e for page in pages for e in page.engines}))
     store_results_task(store_uri, job.job_id, job.operation, job.started_at.date().isoformat(),
                        [page.path for page in pages], row)
     event = EventName.document_failed if status == "failed" else EventName.document_processed
@@ -101,21 +103,23 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str) -> JobSummary
     return summary
 
 
-def record_failure(source: str, operation: Operation, options: ProcessOptions, started_at: datetime,
-                   store_uri: str, exc: BaseException) -> JobSummary:
-    """A document that failed as a whole: a failed documents row and a docuforge.document.failed event."""
+def record_failure(job: Job | None, source: str, operation: Operation, options: ProcessOptions,
+                   started_at: datetime, store_uri: str, exc: BaseException) -> JobSummary:
+    """A document that failed as a whole: a failed documents row and a docuforge.document.failed event.
+
+    Once the document is fetched the failure belongs to its job, so a later successful run replaces the row;
+    before that (missing file, refused URL) the job is keyed by the source.
+    """
     error = as_docuforge_error(exc)
-    uri = redact_uri(source)
-    job_id = job_id_for(f"source:{uri}", operation, options)
-    summary = JobSummary(job_id=job_id, document_id=None, source_uri=uri, operation=operation, status="failed",
-                         error_category=str(error.category), error=error.message, results_uri=store_uri,
-                         duration_ms=_ms_between(started_at, datetime.now(UTC)))
-    row = {"job_id": job_id, "source_uri": uri, "status": "failed", "error_category": summary.error_category,
-           "error": summary.error, "ocr_mode": options.ocr_mode, "engines": [], "num_pages": 0,
-           "options": json.dumps(options.fingerprint(), sort_keys=True), "started_at": started_at,
-           "finished_at": datetime.now(UTC), "duration_ms": summary.duration_ms, "pages_ok": 0, "pages_failed": 0}
+    document = job.document if job else None
+    uri = document.source_uri if document else redact_uri(source)
+    job_id = job.job_id if job else job_id_for(f"source:{uri}", operation, options)
+    summary = JobSummary(job_id=job_id, document_id=document.document_id if document else None, source_uri=uri,
+                         operation=operation, status="failed", error_category=str(error.category),
+                         error=error.message, num_pages=document.num_pages if document else 0,
+                         results_uri=store_uri, duration_ms=_ms_between(started_at, datetime.now(UTC)))
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
-    writer.commit(row)
+    writer.commit(_document_row(summary, document, options, started_at, engines=[]))
     emit(EventName.document_failed, job_id, uri, _event_payload(summary))
     return summary
 
@@ -140,14 +144,15 @@ def _first_page_error(pages: list[PageSummary]) -> tuple[str, str]:
     return first.error_category or "internal", f"every page failed; page {first.page_number}: {first.error}"
 
 
-def _document_row(job: Job, summary: JobSummary, engines: list[str]) -> dict:
-    document = job.document
+def _document_row(summary: JobSummary, document: Document | None, options: ProcessOptions,
+                  started_at: datetime, engines: list[str]) -> dict:
     return {
-        "document_id": document.document_id, "source_uri": document.source_uri, "mime_type": document.mime_type,
-        "size_bytes": document.size_bytes, "num_pages": document.num_pages, "status": summary.status,
-        "error_category": summary.error_category, "error": summary.error, "ocr_mode": job.options.ocr_mode,
-        "engines": engines, "options": json.dumps(job.options.fingerprint(), sort_keys=True),
-        "pages_ok": summary.pages_ok, "pages_failed": summary.pages_failed, "started_at": job.started_at,
+        "document_id": summary.document_id, "source_uri": summary.source_uri,
+        "mime_type": document.mime_type if document else None,
+        "size_bytes": document.size_bytes if document else None, "num_pages": summary.num_pages,
+        "status": summary.status, "error_category": summary.error_category, "error": summary.error,
+        "ocr_mode": options.ocr_mode, "engines": engines, "options": json.dumps(options.fingerprint(), sort_keys=True),
+        "pages_ok": summary.pages_ok, "pages_failed": summary.pages_failed, "started_at": started_at,
         "finished_at": datetime.now(UTC), "duration_ms": summary.duration_ms,
     }
 

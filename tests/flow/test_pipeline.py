@@ -74,6 +74,9 @@ def test_bad_document_fails_with_row_and_event(tmp_path):
 def test_page_out_of_range_is_bad_input(tmp_path):
     state, summary = run(SAMPLE, tmp_path, pages="9")
     assert state.is_failed() and summary.error_category == "bad_input" and "range" in summary.error
+    assert summary.document_id is not None, "a fetched document's failure belongs to its job"
+    row = ResultsStore(str(tmp_path)).read("documents").to_pylist()[0]
+    assert row["job_id"] == summary.job_id and row["num_pages"] == 3 and row["mime_type"] == "application/pdf"
 
 
 @pytest.mark.parametrize("name,max_cer", [("slerexe_letter_ccitt1", 0.05), ("ocr_test", 0.02)])
@@ -102,3 +105,77 @@ def test_born_digital_pages_equal_the_text_layer(benchmarks, tmp_path):
     pages = ResultsStore(str(tmp_path)).read("pages").to_pandas().sort_values("page_number")
     assert list(pages.text_source) == ["text_layer"] * 5
     assert list(pages.text) == truth
+
+
+def test_s3_source_and_s3_results(s3_bucket_name, tmp_path):
+    """Production's path: the document and the results both in S3 (a real S3 endpoint: moto_server)."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.upload_file(str(SAMPLE), s3_bucket_name, "inbox/sample.pdf")
+    results = f"s3://{s3_bucket_name}/results"
+    state, summary = run(f"s3://{s3_bucket_name}/inbox/sample.pdf", results, pages="1")
+    assert state.is_completed() and summary.source_uri == f"s3://{s3_bucket_name}/inbox/sample.pdf"
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket_name, Prefix="results/")["Contents"]}
+    assert {f"results/{table}/operation=parse/date={_today()}/{summary.job_id}.parquet"
+            for table in ("documents", "pages", "lines", "words")} <= keys
+    store = ResultsStore(results)
+    assert store.read("pages").to_pylist()[0]["text_source"] == "text_layer"
+    _, missing = run(f"s3://{s3_bucket_name}/inbox/nothing.pdf", results)
+    assert missing.status == "failed" and missing.error_category == "not_found"
+    assert store.read("documents").num_rows == 2
+
+
+def test_credentials_in_a_source_url_never_reach_rows_or_events(tmp_path):
+    source = "http://alice:hunter2@127.0.0.1:9/doc.pdf?X-Amz-Signature=deadbeef"
+    _, summary = run(source, tmp_path)
+    row = ResultsStore(str(tmp_path)).read("documents").to_pylist()[0]
+    event = wait_for_events(EventName.document_failed, summary.job_id)[0]
+    for text in (str(row), event.model_dump_json(), summary.model_dump_json()):
+        assert "hunter2" not in text and "deadbeef" not in text and "alice" not in text
+
+
+def test_two_column_scan_reads_in_column_order(benchmarks, tmp_path):
+    from pdf2image import convert_from_path
+
+    folder = benchmarks / "pdfs/born_digital"
+    (image,) = convert_from_path(folder / "amt_handbook_sample.pdf", dpi=300, grayscale=True, fmt="png",
+                                 output_folder=tmp_path, paths_only=True, single_file=True, output_file="page")
+    _, summary = run(image, tmp_path / "results")
+    page = ResultsStore(str(tmp_path / "results")).read("pages").to_pylist()[0]
+    assert summary.status == "completed" and page["text_source"] == "ocr"
+    truth = (folder / "amt_handbook_sample.pdftotext.txt").read_text().split("\f")[0]
+    assert cer(truth, page["text"]) <= 0.05, "columns interleaved or text lost"
+
+
+def test_pictures_on_digital_pages_are_ocrd(benchmarks, tmp_path):
+    folder = benchmarks / "pdfs/born_digital"
+    _, summary = run(folder / "redp5110_sampled.pdf", tmp_path, pages="14")
+    store = ResultsStore(str(tmp_path))
+    page = store.read("pages").to_pylist()[0]
+    truth = (folder / "redp5110_sampled.pdftotext.txt").read_text().split("\f")[13]
+    assert page["text_source"] == "hybrid" and page["text"].startswith(truth)
+    words = store.read("words").to_pandas()
+    ocr_words = words[words.engine == "tesseract"]
+    assert len(ocr_words) > 10
+    inside = ocr_words.bbox.map(lambda b: b["y0"] >= 0.1 and b["y1"] <= 0.9)
+    assert inside.all(), "OCR'd words sit inside the page's pictures"
+
+
+def _today() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date().isoformat()
+
+
+def test_multi_page_tiff(tmp_path):
+    from pdf2image import convert_from_path
+
+    frames = convert_from_path(SAMPLE, dpi=150, first_page=2, last_page=3, grayscale=True)
+    tiff = tmp_path / "scans.tif"
+    frames[0].save(tiff, save_all=True, append_images=frames[1:], dpi=(150, 150), compression="tiff_lzw")
+    _, summary = run(tiff, tmp_path / "results")
+    pages = ResultsStore(str(tmp_path / "results")).read("pages").to_pandas().sort_values("page_number")
+    assert summary.status == "completed" and list(pages.page_number) == [1, 2]
+    assert list(pages.dpi) == [150, 150] and list(pages.rotation) == [0, 180]
+    assert all("Total due: EUR 1,284.50" in text for text in pages.text)
