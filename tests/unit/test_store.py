@@ -84,3 +84,17 @@ def test_s3_round_trip_through_prefect_aws(s3_bucket_name):
     assert not any("date=2026-11-23" in key for key in keys)
     assert store.read("pages").num_rows == 2
     assert store.read("documents").to_pandas().loc[0, "status"] == "completed"
+
+
+@pytest.mark.parametrize("table", ["documents", "pages", "lines", "words"])
+def test_every_written_table_reads_with_duckdb_and_pandas(tmp_path, table):
+    store = ResultsStore(str(tmp_path))
+    _write(store, "job1", "2026-11-24", pages=3)
+    _write(store, "job2", "2026-11-25", pages=1)
+    expected = {"documents": 2, "pages": 4, "lines": 4, "words": 8}[table]
+    with_duckdb = duckdb.sql(f"select * from read_parquet('{tmp_path}/{table}/**/*.parquet', "
+                             "hive_partitioning=true)").df()
+    with_pandas = pd.read_parquet(tmp_path / table)
+    assert len(with_duckdb) == len(with_pandas) == expected
+    assert set(with_pandas.columns) == set(SCHEMAS[table].names) | {"operation", "date"}
+    assert sorted(with_duckdb.job_id.unique()) == ["job1", "job2"]
