@@ -121,3 +121,52 @@ def ocr(
         out_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     if any(row.status == "error" for row in measurements):
         raise typer.Exit(1)
+
+
+@bench_app.command()
+def tables(
+    directory: Annotated[Path, typer.Argument(
+        exists=True, file_okay=False, help="The benchmarks' tables folder, or its pubtabnet or icdar2013 subfolder")],
+    out_json: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the report as JSON")] = None,
+) -> None:
+    """Score table structure: TEDS on pubtabnet images, ICDAR 2013 cell-adjacency F1 on icdar2013 PDFs."""
+    from tasks.bench.tables import run_benchmark
+
+    with console.status(f"finding tables under {directory}"):
+        report = run_benchmark(directory)
+    if not report.documents:
+        console.print(f"[red]no pubtabnet or icdar2013 ground truth under {directory}[/]")
+        raise typer.Exit(1)
+    for dataset, summary in report.summary.items():
+        rows = [row for row in report.documents if row.dataset == dataset]
+        metric = "TEDS" if dataset == "pubtabnet" else "adjacency"
+        table = Table(title=f"docuforge bench tables {dataset} ({metric})")
+        table.add_column("document", no_wrap=True)
+        headers = (["TEDS", "TEDS-struct"] if dataset == "pubtabnet" else ["precision", "recall", "F1", "pages"])
+        for header in [*headers, "tables found/truth", "s", "status"]:
+            table.add_column(header, justify="right")
+        for row in rows:
+            if dataset == "pubtabnet":
+                scores = [number(row.teds, 3), number(row.teds_struct, 3)]
+            else:
+                a = row.adjacency
+                scores = [number(a and a.precision, 3), number(a and a.recall, 3), number(a and a.f1, 3), str(row.pages)]
+            table.add_row(row.document, *scores, f"{row.tables_found}/{row.tables_truth}", number(row.seconds),
+                          row.status)
+        table.add_section()
+        if dataset == "pubtabnet":
+            means = [number(summary["teds"], 3), number(summary["teds_struct"], 3)]
+        else:
+            means = [number(summary["adjacency_precision"], 3), number(summary["adjacency_recall"], 3),
+                     number(summary["adjacency_f1"], 3), str(sum(row.pages for row in rows))]
+        table.add_row("mean", *means, "", f"{number(summary['seconds_per_page'])}/page", "", style="bold")
+        console.print(table)
+        if dataset == "icdar2013":
+            console.print(f"pooled adjacency F1 (all relations of all documents): {summary['adjacency_f1_pooled']:.3f}")
+    for row in report.documents:
+        if row.error:
+            console.print(f"[red]{row.document}[/]: {row.error}")
+    if out_json:
+        out_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if any(row.status == "error" for row in report.documents):
+        raise typer.Exit(1)

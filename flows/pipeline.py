@@ -13,6 +13,7 @@ from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.ocr_ensemble import ocr_ensemble
 from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
 from tasks.fetch import fetch_document_task, redact_uri
@@ -75,8 +76,12 @@ def read_pages(job: Job) -> list[PageSummary]:
             done.append(progress.page_done(plan if isinstance(plan, PageSummary) else plan.summary))
         else:
             needs_ocr.append(plan)
-    ocr = ocr_page_task.map(unmapped(job), needs_ocr)
-    done += [progress.page_done(_outcome(job, plan.page_number, future)) for plan, future in zip(needs_ocr, ocr)]
+    hybrid = [plan for plan in needs_ocr if plan.text_source == "hybrid"]
+    scanned = [plan for plan in needs_ocr if plan.text_source == "ocr"]
+    pictures = ocr_page_task.map(unmapped(job), hybrid)
+    if scanned:
+        done += [progress.page_done(page) for page in ocr_ensemble(job, scanned)]
+    done += [progress.page_done(_outcome(job, plan.page_number, future)) for plan, future in zip(hybrid, pictures)]
     return sorted(done, key=lambda page: page.page_number)
 
 

@@ -42,6 +42,17 @@ class ProcessOptions(BaseModel):
     min_text_chars: int = Field(
         16, ge=0, description="A page whose text layer has fewer visible characters than this is OCR'd"
     )
+    engines: list[str] = Field(
+        default_factory=lambda: ["tesseract", "paddle", "easyocr"],
+        description="OCR engines (ensemble and auto modes); fast mode uses the first",
+    )
+    engine_weights: dict[str, float] = Field(
+        default_factory=lambda: {"tesseract": 0.4, "paddle": 0.4, "easyocr": 0.2},
+        description="Vote weight of each engine (multiplied by its calibrated confidence)",
+    )
+    escalate_below: float = Field(
+        0.9, ge=0, le=1, description="auto mode: lines read with less confidence than this go to the other engines"
+    )
     enhance: EnhanceOptions = Field(default_factory=EnhanceOptions)
     limits: Limits = Field(default_factory=Limits)
 
@@ -63,6 +74,10 @@ class Line(BaseModel):
     confidence: float
     engine: str
     words: list[Word] = Field(default_factory=list)
+    agreement: float | None = None
+    """How much the engines agreed on this line (ensemble lines only)."""
+    readings: list["Line"] = Field(default_factory=list)
+    """Each engine's own reading of this line, kept so the vote can be audited and re-weighted."""
 
 
 class Block(BaseModel):
@@ -117,6 +132,8 @@ class PageResult(BaseModel):
     rotation: int = 0
     skew_deg: float = 0.0
     duration_ms: int = 0
+    engine_errors: dict[str, str] = Field(default_factory=dict)
+    """Engines that were missing or failed on this page, and why (the page was read by the others)."""
     blocks: list[Block] = Field(default_factory=list)
 
 

@@ -76,15 +76,15 @@ def _scanned_page(job: Job, plan: PagePlan) -> PageResult:
                              options.limits.max_pixels, options.enhance.grayscale)
     try:
         if is_blank(image.path):
-            return _page_result(image, "ocr", [], "")
+            return page_result(image, "ocr", [], "")
         enhanced = enhance_page_task(image, options.enhance, enhanced_path(image.path))
         try:
             blocks = reading_order(recognise_task(enhanced, options.language))
         finally:
-            _discard(enhanced.path)
+            discard(enhanced.path)
     finally:
-        _discard(image.path)
-    return _page_result(enhanced, "ocr", blocks, page_text(blocks))
+        discard(image.path)
+    return page_result(enhanced, "ocr", blocks, page_text(blocks))
 
 
 def _hybrid_page(job: Job, plan: PagePlan) -> PageResult:
@@ -100,13 +100,13 @@ def _hybrid_page(job: Job, plan: PagePlan) -> PageResult:
         try:
             found = recognise_task(crop, job.options.language)
         finally:
-            _discard(crop.path)
+            discard(crop.path)
         image_blocks += [b for b in (_only_new_text(_to_page(b, region), layer_words) for b in found) if b.lines]
     scale = dpi / 72
     page = PageImage(page_number=number, path=path, dpi=dpi, width=round(layer.width_pt * scale),
                      height=round(layer.height_pt * scale))
     text = layer.text + ("\n\n" + page_text(image_blocks) if image_blocks else "")
-    return _page_result(page, "hybrid" if image_blocks else "text_layer", layer.blocks + image_blocks, text)
+    return page_result(page, "hybrid" if image_blocks else "text_layer", layer.blocks + image_blocks, text)
 
 
 def _to_page(block: Block, region: BBox) -> Block:
@@ -140,7 +140,7 @@ def _centre_inside(inner: BBox, outer: BBox) -> bool:
     return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
 
 
-def _page_result(image: PageImage, source: TextSource, blocks: list[Block], text: str) -> PageResult:
+def page_result(image: PageImage, source: TextSource, blocks: list[Block], text: str) -> PageResult:
     words = [w for b in blocks for line in b.lines for w in line.words]
     return PageResult(
         page_number=image.page_number, width=image.width, height=image.height, dpi=image.dpi, text_source=source,
@@ -173,7 +173,7 @@ def recognise(image: PageImage, language: str) -> list[Block]:
     return TesseractEngine().read_page(image.path, image.dpi, language)
 
 
-def _discard(path: str) -> None:
+def discard(path: str) -> None:
     if not get_settings().keep_work:
         Path(path).unlink(missing_ok=True)
 

@@ -44,11 +44,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("dpi", pa.int32()), ("text_source", pa.string()), ("status", pa.string()),
         ("error_category", pa.string()), ("error", pa.string()), ("text", pa.string()), ("markdown", pa.string()),
         ("confidence", pa.float32()), ("rotation", pa.int16()), ("skew_deg", pa.float32()),
-        ("n_words", pa.int32()), ("duration_ms", pa.int64()),
+        ("n_words", pa.int32()), ("duration_ms", pa.int64()), ("engine_errors", pa.map_(pa.string(), pa.string())),
     ]),
     "lines": pa.schema([
         ("job_id", pa.string()), ("page_number", pa.int32()), ("block_id", pa.int32()), ("line_id", pa.int32()),
         ("text", pa.string()), ("bbox", BBOX), ("confidence", pa.float32()), ("engine", pa.string()),
+        ("agreement", pa.float32()),
     ]),
     "words": pa.schema([
         ("job_id", pa.string()), ("page_number", pa.int32()), ("block_id", pa.int32()), ("line_id", pa.int32()),
@@ -87,23 +88,19 @@ def bbox_dict(bbox: tuple[float, float, float, float]) -> dict[str, float]:
 
 
 def page_rows(job_id: str, page: PageResult) -> dict[str, list[dict]]:
-    """The rows one page contributes to the pages, lines and words tables."""
+    """The rows one page contributes to the pages, lines and words tables (every engine's reading included)."""
     lines, words = [], []
-    line_id = word_id = 0
-    for block_id, line in _lines_in_order(page.blocks):
-        lines.append({
-            "job_id": job_id, "page_number": page.page_number, "block_id": block_id, "line_id": line_id,
-            "text": line.text, "bbox": bbox_dict(line.bbox), "confidence": line.confidence, "engine": line.engine,
-        })
-        for word in line.words:
-            words.append({
-                "job_id": job_id, "page_number": page.page_number, "block_id": block_id, "line_id": line_id,
-                "word_id": word_id, "text": word.text, "bbox": bbox_dict(word.bbox),
-                "confidence": word.confidence, "engine": word.engine,
-            })
-            word_id += 1
-        line_id += 1
-    page_row = page.model_dump(exclude={"blocks"}) | {"job_id": job_id, "n_words": len(words)}
+    for line_id, (block_id, line) in enumerate(_lines_in_order(page.blocks)):
+        ids = {"job_id": job_id, "page_number": page.page_number, "block_id": block_id, "line_id": line_id}
+        for reading in [line, *line.readings]:
+            lines.append(ids | {"text": reading.text, "bbox": bbox_dict(reading.bbox),
+                                "confidence": reading.confidence, "engine": reading.engine,
+                                "agreement": reading.agreement})
+            words += [ids | {"word_id": word_id, "text": word.text, "bbox": bbox_dict(word.bbox),
+                             "confidence": word.confidence, "engine": word.engine}
+                      for word_id, word in enumerate(reading.words)]
+    n_words = sum(len(line.words) for _, line in _lines_in_order(page.blocks))
+    page_row = page.model_dump(exclude={"blocks"}) | {"job_id": job_id, "n_words": n_words}
     return {"pages": [page_row], "lines": lines, "words": words}
 
 

@@ -1,0 +1,46 @@
+"""The OCR engines by name. Models load once per process: `get_engine` caches one instance per engine."""
+from __future__ import annotations
+
+import importlib
+import threading
+
+from tasks.errors import EngineError
+from tasks.ocr.base import LineReading, OcrEngine
+
+ENGINES: dict[str, str] = {
+    "tesseract": "tasks.ocr.tesseract:TesseractEngine",
+    "paddle": "tasks.ocr.paddle:PaddleEngine",
+    "easyocr": "tasks.ocr.easyocr:EasyOcrEngine",
+}
+"""Engine name → "module:class". The modules import their heavy packages lazily, so listing costs nothing."""
+
+_instances: dict[str, OcrEngine] = {}
+_lock = threading.Lock()
+
+__all__ = ["ENGINES", "LineReading", "OcrEngine", "available_engines", "engine_class", "get_engine"]
+
+
+def engine_class(name: str) -> type[OcrEngine]:
+    if name not in ENGINES:
+        raise EngineError(f"unknown OCR engine {name!r} (known: {', '.join(ENGINES)})")
+    module, _, cls = ENGINES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def available_engines() -> dict[str, str | None]:
+    """Every engine's name → None when it can run here, else the reason it cannot."""
+    return {name: engine_class(name).available() for name in ENGINES}
+
+
+def get_engine(name: str) -> OcrEngine:
+    """The process's one instance of the engine (its models loaded on first use); EngineError when unavailable."""
+    if name in _instances:
+        return _instances[name]
+    with _lock:
+        if name not in _instances:
+            cls = engine_class(name)
+            reason = cls.available()
+            if reason is not None:
+                raise EngineError(f"OCR engine {name} is not available: {reason}")
+            _instances[name] = cls()
+        return _instances[name]

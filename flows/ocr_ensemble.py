@@ -1,0 +1,43 @@
+"""ocr_ensemble subflow: detect lines → every engine recognises them (pages × engines) → vote → confidences."""
+from __future__ import annotations
+
+from prefect import flow, task, unmapped
+from prefect.task_runners import ProcessPoolTaskRunner
+
+from tasks.ensemble import DETECTOR, detect_page, recognise_page, vote_page
+from tasks.events import EventName, emit
+from tasks.models import Job, PageSummary
+from tasks.page import PagePlan, failed_page
+from tasks.retry import retry_if_retryable
+from tasks.settings import get_settings
+
+detect_page_task = task(name="detect-lines", retries=1, retry_condition_fn=retry_if_retryable)(detect_page)
+recognise_page_task = task(name="recognise-lines")(recognise_page)
+vote_page_task = task(name="vote-lines")(vote_page)
+
+
+def recognisers(job: Job) -> list[str]:
+    """The engines that read the detector's lines again (none in fast mode)."""
+    if job.options.ocr_mode == "fast":
+        return []
+    return [engine for engine in job.options.engines if engine != DETECTOR]
+
+
+# CPU-bound model inference: processes give each engine a core; the models load once per worker process.
+@flow(name="ocr-ensemble", task_runner=ProcessPoolTaskRunner(max_workers=get_settings().page_workers))
+def ocr_ensemble(job: Job, plans: list[PagePlan]) -> list[PageSummary]:
+    detected = detect_page_task.map(unmapped(job), plans)
+    engines = recognisers(job)
+    readings = {engine: recognise_page_task.map(unmapped(job), detected, unmapped(engine)) for engine in engines}
+    per_page = [[readings[engine][i] for engine in engines] for i in range(len(plans))]
+    voted = vote_page_task.map(unmapped(job), detected, per_page)
+    pages = []
+    for plan, future in zip(plans, voted):
+        state = future.wait() or future.state
+        pages.append(future.result() if state.is_completed()
+                     else failed_page(job, plan.page_number, future.result(raise_on_failure=False)))
+    emit(EventName.ocr_completed, job.job_id, job.document.source_uri, {
+        "job_id": job.job_id, "pages": len(pages), "engines": [DETECTOR, *engines], "mode": job.options.ocr_mode,
+        "pages_failed": sum(page.status == "failed" for page in pages),
+    })
+    return pages

@@ -1,0 +1,135 @@
+"""The OCR ensemble, page by page: one detection, every engine recognising the same line crops, a vote per line.
+
+Tesseract's layout pass finds the blocks and lines (and is Tesseract's reading of them); the other engines read
+the same crops — all lines in `ensemble` mode, only doubtful ones in `auto`. Work passes between steps as files.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from tasks.enhance import enhance_page, is_blank
+from tasks.errors import as_docuforge_error
+from tasks.layout import reading_order
+from tasks.markdown import page_text
+from tasks.models import Block, Job, Line, PageImage, PageResult, PageSummary, Word
+from tasks.ocr import get_engine
+from tasks.ocr.base import LineReading
+from tasks.ocr.vote import should_escalate, vote_line
+from tasks.page import PagePlan, discard, enhanced_path, image_dir, page_result, save_page
+from tasks.render import render_page
+
+DETECTOR = "tesseract"
+BLOCKS = TypeAdapter(list[Block])
+
+
+class DetectedPage(BaseModel):
+    """A page ready for recognition: its upright image and Tesseract's lines (the detection and its reading)."""
+
+    image: PageImage
+    blocks_path: str
+    escalated: list[int] = Field(default_factory=list)
+    """Indexes (in reading order) of the lines the other engines read."""
+    blank: bool = False
+
+
+class EngineReadings(BaseModel):
+    engine: str
+    readings: list[LineReading] = Field(default_factory=list)
+    error: str | None = None
+
+
+def detect_page(job: Job, plan: PagePlan) -> DetectedPage:
+    options = job.options
+    image = render_page(job.document, plan.page_number, options.dpi, image_dir(job), options.limits.max_pixels,
+                        options.enhance.grayscale)
+    blocks_path = os.path.join(image_dir(job), f"page-{plan.page_number:04d}.lines.json")
+    if is_blank(image.path):
+        Path(blocks_path).write_bytes(BLOCKS.dump_json([]))
+        return DetectedPage(image=image, blocks_path=blocks_path, blank=True)
+    enhanced = enhance_page(image, options.enhance, enhanced_path(image.path))
+    discard(image.path)
+    blocks = reading_order(get_engine(DETECTOR).read_page(enhanced.path, enhanced.dpi, options.language))
+    Path(blocks_path).write_bytes(BLOCKS.dump_json(blocks))
+    lines = [line for block in blocks for line in block.lines]
+    escalated = [i for i, line in enumerate(lines) if _needs_others(job, line)]
+    return DetectedPage(image=enhanced, blocks_path=blocks_path, escalated=escalated)
+
+
+def recognise_page(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
+    """One engine reads the page's escalated lines; a missing or crashing engine is recorded, not fatal."""
+    if page.blank or not page.escalated:
+        return EngineReadings(engine=engine)
+    lines = [line for block in _load_blocks(page) for line in block.lines]
+    boxes = [lines[i].bbox for i in page.escalated]
+    try:
+        readings = get_engine(engine).recognise_lines(page.image.path, boxes, job.options.language)
+    except Exception as exc:  # noqa: BLE001 - any engine failure is recorded and the vote goes on without it
+        return EngineReadings(engine=engine, error=as_docuforge_error(exc).message)
+    return EngineReadings(engine=engine, readings=readings)
+
+
+def vote_page(job: Job, page: DetectedPage, others: list[EngineReadings]) -> PageSummary:
+    blocks = _load_blocks(page)
+    lines = [line for block in blocks for line in block.lines]
+    usable = [o for o in others if o.error is None and len(o.readings) == len(page.escalated)]
+    for position, index in enumerate(page.escalated):
+        if usable:
+            lines[index] = _voted_line(job, lines[index], [o.readings[position] for o in usable])
+    voted = [Block(bbox=b.bbox, lines=[lines.pop(0) for _ in b.lines]) for b in blocks]
+    result = page_result(page.image, "ocr", voted, page_text(voted))
+    result.engine_errors = {o.engine: o.error for o in others if o.error}
+    discard(page.image.path)
+    discard(page.blocks_path)
+    return save_page(job, result)
+
+
+def _needs_others(job: Job, line: Line) -> bool:
+    if job.options.ocr_mode == "ensemble":
+        return True
+    if job.options.ocr_mode == "fast":
+        return False
+    return should_escalate(_reading(line), job.options.escalate_below)
+
+
+def _reading(line: Line) -> LineReading:
+    return LineReading(text=line.text, confidence=line.confidence, engine=line.engine)
+
+
+def _voted_line(job: Job, detected: Line, others: list[LineReading]) -> Line:
+    voted = vote_line([_reading(detected), *others], job.options.engine_weights)
+    if voted.text == detected.text:
+        words = [w.model_copy(update={"confidence": c, "engine": "ensemble"})
+                 for w, c in zip(detected.words, voted.word_confidences)]
+    else:
+        words = split_words(voted.text, detected.bbox, voted.word_confidences, "ensemble")
+    readings = [detected] + [
+        Line(text=r.text, bbox=detected.bbox, confidence=r.confidence, engine=r.engine,
+             words=split_words(r.text, detected.bbox, None, r.engine))
+        for r in others
+    ]
+    return Line(text=voted.text, bbox=detected.bbox, confidence=voted.confidence, engine="ensemble", words=words,
+                agreement=voted.agreement, readings=readings)
+
+
+def split_words(text: str, bbox, confidences: list[float] | None, engine: str) -> list[Word]:
+    """Word boxes for a line read as one string: the line box divided in proportion to characters."""
+    tokens = text.split()
+    if not tokens:
+        return []
+    x0, y0, x1, y1 = bbox
+    per_char = (x1 - x0) / max(len(text), 1)
+    words, cursor = [], 0
+    for i, token in enumerate(tokens):
+        start = text.index(token, cursor)
+        cursor = start + len(token)
+        confidence = confidences[i] if confidences and i < len(confidences) else 1.0
+        words.append(Word(text=token, bbox=(x0 + start * per_char, y0, x0 + cursor * per_char, y1),
+                          confidence=confidence, engine=engine))
+    return words
+
+
+def _load_blocks(page: DetectedPage) -> list[Block]:
+    return BLOCKS.validate_json(Path(page.blocks_path).read_bytes())
