@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
@@ -14,7 +15,6 @@ from tasks.bench.groundtruth import find_documents
 from tasks.bench.metrics import TextScore
 from tasks.bench.ocr import BenchOptions, BenchReport, DocumentMeasurement, measure_document, total
 from tasks.errors import EmptyDocument
-from tasks.models import OcrMode
 
 bench_app = typer.Typer(
     help="Benchmarks on documents with known text: make degraded scans of them, measure OCR accuracy and speed.",
@@ -93,34 +93,60 @@ def report_table(report: BenchReport) -> Table:
     return table
 
 
+def comparison_table(reports: list[BenchReport]) -> Table:
+    """Modes side by side on the same pages, and each engine alone on the same lines (from the ensemble run)."""
+    table = Table(title="modes and engines on the same pages (whole-document scores)")
+    for header in ("run", "CER", "F1", "pages/s", "peak RSS MB"):
+        table.add_column(header, justify="left" if header == "run" else "right")
+    for report in reports:
+        row = report.total
+        table.add_row(f"mode {report.options.ocr_mode}", percent(score_of(row.document_score, "cer")),
+                      number(score_of(row.document_score, "f1"), 3), number(row.pages_per_s),
+                      number(row.peak_rss_mb, 0))
+    for report in reports:
+        for engine, engine_score in sorted(report.total.engine_scores.items()):
+            table.add_row(f"engine {engine} (lines of the {report.options.ocr_mode} run)", percent(engine_score.cer),
+                          number(engine_score.f1, 3), "", "")
+    return table
+
+
 @bench_app.command()
 def ocr(
     directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of documents with ground truth")],
     out_json: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the report as JSON")] = None,
     dpi: Annotated[int, typer.Option(min=50, max=1200, help="Resolution pages are rendered at for OCR")] = 300,
-    ocr_mode: Annotated[OcrMode, typer.Option(help="OCR mode passed to docuforge parse")] = "auto",
+    modes: Annotated[str, typer.Option(help="OCR modes to run, comma-separated (fast, auto, ensemble)")] = "auto",
     timeout: Annotated[float, typer.Option(min=1, help="Seconds before one document's run is killed")] = 1800,
 ) -> None:
-    """Run docuforge parse on every document with ground truth (each in a fresh process) and score the text."""
+    """Run docuforge parse on every document with ground truth (each in a fresh process, once per mode) and score it."""
     documents = find_documents(directory)
     if not documents:
         console.print(f"[red]no documents with ground truth (X.gt.txt or X.pdftotext.txt) under {directory}[/]")
         raise typer.Exit(1)
-    options = BenchOptions(dpi=dpi, ocr_mode=ocr_mode, timeout_s=timeout)
+    try:
+        options = [BenchOptions(dpi=dpi, ocr_mode=mode.strip(), timeout_s=timeout) for mode in modes.split(",")]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--modes") from exc
+    reports = [_run_mode(directory, documents, each) for each in options]
+    for report in reports:
+        console.print(report_table(report))
+        for row in report.documents:
+            if row.error:
+                console.print(f"[red]{row.document}[/] ({report.options.ocr_mode}): {row.error}")
+    console.print(comparison_table(reports))
+    if out_json:
+        out_json.write_text(TypeAdapter(list[BenchReport]).dump_json(reports, indent=2).decode(), encoding="utf-8")
+    if any(row.status == "error" for report in reports for row in report.documents):
+        raise typer.Exit(1)
+
+
+def _run_mode(directory: Path, documents: list, options: BenchOptions) -> BenchReport:
     measurements = []
     for truth in documents:
         label = str(truth.document.relative_to(directory))
-        with console.status(f"parsing {label}"):
+        with console.status(f"parsing {label} ({options.ocr_mode})"):
             measurements.append(measure_document(truth, options, label))
-    report = BenchReport(directory=str(directory), options=options, documents=measurements, total=total(measurements))
-    console.print(report_table(report))
-    for row in measurements:
-        if row.error:
-            console.print(f"[red]{row.document}[/]: {row.error}")
-    if out_json:
-        out_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-    if any(row.status == "error" for row in measurements):
-        raise typer.Exit(1)
+    return BenchReport(directory=str(directory), options=options, documents=measurements, total=total(measurements))
 
 
 @bench_app.command()

@@ -20,7 +20,7 @@ from tasks.fetch import fetch_document_task, redact_uri
 from tasks.models import (
     Document, Job, JobSummary, Operation, PageResult, PageSummary, ProcessOptions, job_id_for, parse_page_ranges,
 )
-from tasks.page import failed_page, ocr_page_task, plan_page_task
+from tasks.page import failed_page, picture_page_task, plan_page_task
 from tasks.progress import PageProgress
 from tasks.settings import get_settings
 from tasks.store import JobWriter, ResultsStore, store_results_task
@@ -78,7 +78,7 @@ def read_pages(job: Job) -> list[PageSummary]:
             needs_ocr.append(plan)
     hybrid = [plan for plan in needs_ocr if plan.text_source == "hybrid"]
     scanned = [plan for plan in needs_ocr if plan.text_source == "ocr"]
-    pictures = ocr_page_task.map(unmapped(job), hybrid)
+    pictures = picture_page_task.map(unmapped(job), hybrid)
     if scanned:
         done += [progress.page_done(page) for page in ocr_ensemble(job, scanned)]
     done += [progress.page_done(_outcome(job, plan.page_number, future)) for plan, future in zip(hybrid, pictures)]

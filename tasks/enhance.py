@@ -10,7 +10,6 @@ import os
 import cv2
 import numpy as np
 import pytesseract
-from prefect import task
 
 from tasks.errors import CorruptDocument, EngineError, InternalError
 from tasks.models import EnhanceOptions, PageImage
@@ -183,5 +182,3 @@ def _binarize(gray: np.ndarray, dpi: int) -> np.ndarray:
     _, binary = cv2.threshold(flattened, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return binary
 
-
-enhance_page_task = task(name="enhance-page")(enhance_page)

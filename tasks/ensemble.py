@@ -14,7 +14,7 @@ from tasks.enhance import enhance_page, is_blank
 from tasks.errors import as_docuforge_error
 from tasks.layout import reading_order
 from tasks.markdown import page_text
-from tasks.models import Block, Job, Line, PageImage, PageResult, PageSummary, Word
+from tasks.models import Block, Job, Line, PageImage, PageSummary, Word
 from tasks.ocr import get_engine
 from tasks.ocr.base import LineReading
 from tasks.ocr.vote import should_escalate, vote_line

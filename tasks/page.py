@@ -1,4 +1,4 @@
-"""One page through the pipeline. Results go to a JSON file in the work area; the flow gets a small summary."""
+"""A page's text layer (and the pictures on it). Results go to a JSON file in the work area; the flow gets a small summary."""
 from __future__ import annotations
 
 import os
@@ -8,13 +8,12 @@ from pathlib import Path
 from prefect import task
 from pydantic import BaseModel, Field
 
-from tasks.enhance import enhance_page, is_blank
 from tasks.errors import as_docuforge_error
-from tasks.layout import reading_order
 from tasks.markdown import page_markdown, page_text
-from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource, Word
-from tasks.ocr.tesseract import TesseractEngine, mean_confidence, union
-from tasks.render import PDF, render_page, render_region
+from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource
+from tasks.ocr import get_engine
+from tasks.ocr.tesseract import mean_confidence, union
+from tasks.render import PDF, render_region
 from tasks.retry import retry_if_retryable
 from tasks.settings import get_settings
 from tasks.textlayer import image_regions, read_text_layer
@@ -62,33 +61,15 @@ def plan_page(job: Job, page_number: int) -> PagePlan:
     return PagePlan(page_number=page_number, text_source="text_layer", summary=save_page(job, page))
 
 
-def ocr_page(job: Job, plan: PagePlan) -> PageSummary:
-    """Render → enhance → OCR → layout → Markdown for a page without a usable text layer (or with images on it)."""
+def picture_page(job: Job, plan: PagePlan) -> PageSummary:
+    """A digital page with pictures: the text layer as it is, plus OCR of the text inside the pictures."""
     started = time.monotonic()
-    page = _hybrid_page(job, plan) if plan.text_source == "hybrid" else _scanned_page(job, plan)
+    page = _hybrid_page(job, plan)
     page.duration_ms = _ms_since(started)
     return save_page(job, page)
 
 
-def _scanned_page(job: Job, plan: PagePlan) -> PageResult:
-    options = job.options
-    image = render_page_task(job.document, plan.page_number, options.dpi, image_dir(job),
-                             options.limits.max_pixels, options.enhance.grayscale)
-    try:
-        if is_blank(image.path):
-            return page_result(image, "ocr", [], "")
-        enhanced = enhance_page_task(image, options.enhance, enhanced_path(image.path))
-        try:
-            blocks = reading_order(recognise_task(enhanced, options.language))
-        finally:
-            discard(enhanced.path)
-    finally:
-        discard(image.path)
-    return page_result(enhanced, "ocr", blocks, page_text(blocks))
-
-
 def _hybrid_page(job: Job, plan: PagePlan) -> PageResult:
-    """A digital page with pictures: the text layer as it is, plus OCR of the text inside the pictures."""
     path, number, dpi = job.document.local_path, plan.page_number, job.options.dpi
     layer = read_text_layer(path, number)
     layer_words = [w.bbox for b in layer.blocks for line in b.lines for w in line.words]
@@ -98,7 +79,7 @@ def _hybrid_page(job: Job, plan: PagePlan) -> PageResult:
         crop_path = os.path.join(image_dir(job), f"page-{number:04d}-region-{index}.pgm")
         crop = render_region(path, number, region, dpi, crop_path)
         try:
-            found = recognise_task(crop, job.options.language)
+            found = get_engine("tesseract").read_page(crop.path, crop.dpi, job.options.language)
         finally:
             discard(crop.path)
         image_blocks += [b for b in (_only_new_text(_to_page(b, region), layer_words) for b in found) if b.lines]
@@ -169,10 +150,6 @@ def save_page(job: Job, page: PageResult) -> PageSummary:
                        engines=sorted({w.engine for w in words}))
 
 
-def recognise(image: PageImage, language: str) -> list[Block]:
-    return TesseractEngine().read_page(image.path, image.dpi, language)
-
-
 def discard(path: str) -> None:
     if not get_settings().keep_work:
         Path(path).unlink(missing_ok=True)
@@ -182,8 +159,5 @@ def _ms_since(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-render_page_task = task(name="render-page", retries=2, retry_condition_fn=retry_if_retryable)(render_page)
-enhance_page_task = task(name="enhance-page")(enhance_page)
-recognise_task = task(name="ocr-tesseract", retries=1, retry_condition_fn=retry_if_retryable)(recognise)
 plan_page_task = task(name="read-text-layer", retries=2, retry_condition_fn=retry_if_retryable)(plan_page)
-ocr_page_task = task(name="ocr-page", retries=1, retry_condition_fn=retry_if_retryable)(ocr_page)
+picture_page_task = task(name="ocr-pictures", retries=1, retry_condition_fn=retry_if_retryable)(picture_page)

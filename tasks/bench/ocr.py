@@ -54,6 +54,10 @@ class DocumentMeasurement(BaseModel):
     duration_ms: int = Field(0, description="Flow time reported by the child, without its start-up")
     wall_s: float = Field(0.0, description="The child process from start to exit")
     peak_rss_mb: float = Field(0.0, description="Largest resident set of the child or any descendant it waited for")
+    engine_scores: dict[str, TextScore] = Field(
+        default_factory=dict,
+        description="Each engine's own reading of the same lines (engines that read every line), whole document",
+    )
 
     @computed_field
     @property
@@ -129,6 +133,20 @@ def read_page_texts(out_dir: Path, job_id: str, num_pages: int) -> list[str]:
     return [texts.get(number) or "" for number in range(1, num_pages + 1)]
 
 
+def read_engine_texts(out_dir: Path, job_id: str) -> dict[str, str]:
+    """Each engine's reading of the document, for the engines that read every line (in ensemble mode: all)."""
+    import pyarrow.dataset as ds
+
+    if not (out_dir / "lines").is_dir():
+        return {}
+    lines = ds.dataset(out_dir / "lines", partitioning="hive", format="parquet").to_table(
+        columns=["page_number", "line_id", "engine", "text"], filter=ds.field("job_id") == job_id
+    ).to_pandas().sort_values(["page_number", "line_id"])
+    every_line = lines[["page_number", "line_id"]].drop_duplicates().shape[0]
+    return {engine: "\n".join(group.text) for engine, group in lines.groupby("engine")
+            if len(group) == every_line and engine != "ensemble"}
+
+
 def score_pages(truth: GroundTruth, page_texts: list[str]) -> tuple[TextScore | None, TextScore]:
     """(score summed over pages when the truth has as many pages as the result, whole-document score)."""
     document_score = score(truth.text, "\n".join(page_texts))
@@ -171,7 +189,10 @@ def measure_document(
         except OSError as error:
             return measured.model_copy(update={"status": "error", "error": f"no pages dataset: {error}"})
         page_score, document_score = score_pages(truth, page_texts)
-        return measured.model_copy(update={"page_score": page_score, "document_score": document_score})
+        engine_scores = {engine: score(truth.text, text)
+                         for engine, text in read_engine_texts(Path(out_dir), job.job_id).items()}
+        return measured.model_copy(update={"page_score": page_score, "document_score": document_score,
+                                           "engine_scores": engine_scores})
 
 
 def sum_scores(scores: list[TextScore | None]) -> TextScore | None:
@@ -191,4 +212,7 @@ def total(measurements: list[DocumentMeasurement]) -> DocumentMeasurement:
         duration_ms=sum(each.duration_ms for each in measurements),
         wall_s=sum(each.wall_s for each in measurements),
         peak_rss_mb=max((each.peak_rss_mb for each in measurements), default=0.0),
+        engine_scores={engine: sum((m.engine_scores[engine] for m in measurements), TextScore())
+                       for engine in set.intersection(*(set(m.engine_scores) for m in measurements))}
+        if measurements else {},
     )

@@ -98,15 +98,20 @@ def split_words(text: str, box: BBox, confidence: float, engine: str) -> list[Wo
 
 
 def group_lines(lines: list[Line]) -> list[Block]:
-    """Lines gathered into blocks: taken top to bottom, a line joins a block above it when it overlaps that
-    block's last line horizontally and the gap between them is under half a line height."""
+    """Lines gathered into blocks, taken top to bottom. A line joins a block when it continues the block's last
+    line on the same row (a gap under two line heights: detectors that box fragments of lines), or when it
+    starts the next row under the block (overlapping it horizontally, less than half a line height below)."""
     blocks: list[list[Line]] = []
     for line in sort_lines(lines):
-        for block in reversed(blocks[-3:]):
+        for block in reversed(blocks):
             last = block[-1]
             height = min(last.bbox[3] - last.bbox[1], line.bbox[3] - line.bbox[1])
-            overlaps = line.bbox[0] < last.bbox[2] and last.bbox[0] < line.bbox[2]
-            if overlaps and 0 <= line.bbox[1] - last.bbox[3] + height * 0.2 < height * 0.7:
+            if abs(_middle_y(line.bbox) - _middle_y(last.bbox)) <= height / 2:
+                joins = 0 <= line.bbox[0] - last.bbox[2] < 2 * height
+            else:
+                left, right = min(x.bbox[0] for x in block), max(x.bbox[2] for x in block)
+                joins = line.bbox[0] < right and left < line.bbox[2] and -0.2 * height <= line.bbox[1] - last.bbox[3] < 0.5 * height
+            if joins:
                 block.append(line)
                 break
         else:

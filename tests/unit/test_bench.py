@@ -209,7 +209,8 @@ def test_ocr_command_prints_a_table_and_writes_json(benchmarks: Path, fake_parse
 
     assert result.exit_code == 0, result.output
     assert "multi_page.pdf" in result.output and "total" in result.output
-    report = json.loads(out_json.read_text())
+    [report] = json.loads(out_json.read_text())
+    assert report["options"]["ocr_mode"] == "auto"
     assert len(report["documents"]) == 5
     assert report["total"]["pages"] == 27
     assert report["total"]["page_score"]["cer"] == 0.0
@@ -224,17 +225,20 @@ def test_bench_ocr_runs_the_real_pipeline(benchmarks: Path, tmp_path: Path):
         import flows.cli  # noqa: F401
     except ImportError as error:
         pytest.skip(f"flows.cli cannot be imported yet ({error})")
-    for name in ("scanned/ocr_test.pdf", "scanned/ocr_test.gt.txt", "born_digital/2305.03393v1-pg9.pdf",
-                 "born_digital/2305.03393v1-pg9.pdftotext.txt"):
-        (tmp_path / Path(name).name).symlink_to(benchmarks / "pdfs" / name)
+    for name in ("ocr_test.pdf", "ocr_test.gt.txt"):
+        (tmp_path / name).symlink_to(benchmarks / "pdfs/scanned" / name)
     out_json = tmp_path / "report.json"
 
     result = CliRunner(env={"COLUMNS": "200"}).invoke(
-        bench_app, ["ocr", str(tmp_path), "--out-json", str(out_json), "--dpi", "200"]
+        bench_app, ["ocr", str(tmp_path), "--out-json", str(out_json), "--dpi", "200", "--modes", "fast,ensemble"]
     )
 
     assert result.exit_code == 0, result.output
-    rows = {row["document"]: row for row in json.loads(out_json.read_text())["documents"]}
-    assert rows["ocr_test.pdf"]["status"] == "completed"
-    assert rows["ocr_test.pdf"]["document_score"]["cer"] < 0.1
-    assert rows["2305.03393v1-pg9.pdf"]["page_score"]["cer"] < 0.01
+    fast, ensemble = json.loads(out_json.read_text())
+    assert [fast["options"]["ocr_mode"], ensemble["options"]["ocr_mode"]] == ["fast", "ensemble"]
+    for report in (fast, ensemble):
+        assert report["documents"][0]["status"] == "completed"
+        assert report["documents"][0]["document_score"]["cer"] < 0.1
+    assert set(fast["total"]["engine_scores"]) == {"tesseract"}
+    assert set(ensemble["total"]["engine_scores"]) == {"tesseract", "paddle", "easyocr"}
+    assert "engine paddle" in result.output

@@ -11,7 +11,7 @@ from pdf2image import convert_from_path
 from PIL import Image, ImageDraw, ImageFont
 from rapidfuzz.distance import Levenshtein
 
-from tasks.enhance import detect_orientation, enhance_page, enhance_page_task, estimate_skew
+from tasks.enhance import detect_orientation, enhance_page, estimate_skew
 from tasks.errors import CorruptDocument
 from tasks.models import EnhanceOptions, PageImage
 
@@ -204,11 +204,6 @@ def test_unreadable_page_is_a_corrupt_document(tmp_path: Path):
     page = PageImage(page_number=1, path=str(broken), dpi=DPI, width=10, height=10)
     with pytest.raises(CorruptDocument):
         enhance_page(page, EnhanceOptions(), str(tmp_path / "out.png"))
-
-
-def test_prefect_task_wraps_the_plain_function():
-    assert enhance_page_task.name == "enhance-page"
-    assert enhance_page_task.fn is enhance_page
 
 
 def test_blank_page_is_recognised_as_blank(tmp_path):
