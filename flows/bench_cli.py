@@ -168,15 +168,16 @@ def tables(
         metric = "TEDS" if dataset == "pubtabnet" else "adjacency"
         table = Table(title=f"docuforge bench tables {dataset} ({metric})")
         table.add_column("document", no_wrap=True)
-        headers = (["TEDS", "TEDS-struct"] if dataset == "pubtabnet" else ["precision", "recall", "F1", "pages"])
-        for header in [*headers, "tables found/truth", "s", "status"]:
+        headers = (["TEDS", "struct"] if dataset == "pubtabnet" else ["P", "R", "F1", "pages"])
+        for header in [*headers, "found", "s", "status"]:
             table.add_column(header, justify="right")
         for row in rows:
             if dataset == "pubtabnet":
                 scores = [number(row.teds, 3), number(row.teds_struct, 3)]
             else:
                 a = row.adjacency
-                scores = [number(a and a.precision, 3), number(a and a.recall, 3), number(a and a.f1, 3), str(row.pages)]
+                scores = [number(a and a.precision, 3), number(a and a.recall, 3), number(a and a.f1, 3),
+                          str(row.pages)]
             table.add_row(row.document, *scores, f"{row.tables_found}/{row.tables_truth}", number(row.seconds),
                           row.status)
         table.add_section()
@@ -185,10 +186,14 @@ def tables(
         else:
             means = [number(summary["adjacency_precision"], 3), number(summary["adjacency_recall"], 3),
                      number(summary["adjacency_f1"], 3), str(sum(row.pages for row in rows))]
-        table.add_row("mean", *means, "", f"{number(summary['seconds_per_page'])}/page", "", style="bold")
+        table.add_row("mean", *means, "", "", "", style="bold")
         console.print(table)
-        if dataset == "icdar2013":
-            console.print(f"pooled adjacency F1 (all relations of all documents): {summary['adjacency_f1_pooled']:.3f}")
+        if dataset == "pubtabnet":
+            console.print("struct: TEDS on structure only (cell text ignored); found: tables found / in the truth")
+        else:
+            console.print("P, R, F1: cell-adjacency precision, recall, F1; found: tables found / in the truth; "
+                          f"pooled F1 (all relations of all documents): {number(summary['adjacency_f1_pooled'], 3)}")
+        console.print(f"{dataset}: {number(summary['seconds_per_page'])} s per page")
     for row in report.documents:
         if row.error:
             console.print(f"[red]{row.document}[/]: {row.error}")

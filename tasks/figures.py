@@ -79,7 +79,8 @@ def crop_figure(source_path: str, bbox: BBox, out_dir: str, *, page_number: int 
     out of it at the image's own resolution). name defaults to 'page<N>-<x0>-<y0>.png'.
     """
     os.makedirs(out_dir, exist_ok=True)
-    target = os.path.join(out_dir, name or f"page{page_number:04d}-{int(bbox[0] * 1000):03d}-{int(bbox[1] * 1000):03d}.png")
+    name = name or f"page{page_number:04d}-{int(bbox[0] * 1000):03d}-{int(bbox[1] * 1000):03d}.png"
+    target = os.path.join(out_dir, name)
     if source_path.lower().endswith(".pdf"):
         with pdf_page(source_path, page_number) as page:
             width, height = page.get_size()
@@ -140,8 +141,11 @@ def _text_cover(box: BBox, words: list[Word]) -> float:
     area = _area(box)
     if area <= 0:
         return 0.0
-    covered = sum(_area(w.bbox) for w in words
-                  if box[0] <= (w.bbox[0] + w.bbox[2]) / 2 <= box[2] and box[1] <= (w.bbox[1] + w.bbox[3]) / 2 <= box[3])
+    covered = 0.0
+    for word in words:
+        x, y = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
+        if box[0] <= x <= box[2] and box[1] <= y <= box[3]:
+            covered += _area(word.bbox)
     return covered / area
 
 

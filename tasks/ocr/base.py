@@ -107,10 +107,11 @@ def group_lines(lines: list[Line]) -> list[Block]:
             last = block[-1]
             height = min(last.bbox[3] - last.bbox[1], line.bbox[3] - line.bbox[1])
             if abs(_middle_y(line.bbox) - _middle_y(last.bbox)) <= height / 2:
-                joins = 0 <= line.bbox[0] - last.bbox[2] < 2 * height
+                joins = -height / 2 <= line.bbox[0] - last.bbox[2] < 2 * height
             else:
                 left, right = min(x.bbox[0] for x in block), max(x.bbox[2] for x in block)
-                joins = line.bbox[0] < right and left < line.bbox[2] and -0.2 * height <= line.bbox[1] - last.bbox[3] < 0.5 * height
+                gap = line.bbox[1] - last.bbox[3]  # negative where padded boxes overlap
+                joins = line.bbox[0] < right and left < line.bbox[2] and -0.5 * height <= gap < 0.5 * height
             if joins:
                 block.append(line)
                 break

@@ -57,7 +57,7 @@ class PaddleEngine(OcrEngine):
 
         DownloadFile._make_http_request = classmethod(_refuse_download)
         params = {f"{task}.model_path": os.path.join(_model_dir(), file) for task, file in MODELS.items()}
-        params.update({"Global.use_cls": False, "Global.log_level": "warning"})
+        params.update({"Global.use_cls": False, "Global.log_level": "error"})
         self._ocr = RapidOCR(params=params)
         self._ocr._load_det_model()  # load both models now, once, rather than on the first page
         self._recogniser = self._ocr._load_rec_model()
