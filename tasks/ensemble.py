@@ -15,7 +15,7 @@ from tasks.errors import as_docuforge_error
 from tasks.layout import reading_order
 from tasks.markdown import page_text
 from tasks.models import Block, Job, Line, PageImage, PageSummary, Word
-from tasks.ocr import get_engine
+from tasks.ocr import engine_lock, get_engine
 from tasks.ocr.base import LineReading
 from tasks.ocr.vote import should_escalate, vote_line
 from tasks.page import PagePlan, discard, enhanced_path, image_dir, page_result, save_page
@@ -65,7 +65,8 @@ def recognise_page(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
     lines = [line for block in _load_blocks(page) for line in block.lines]
     boxes = [lines[i].bbox for i in page.escalated]
     try:
-        readings = get_engine(engine).recognise_lines(page.image.path, boxes, job.options.language)
+        with engine_lock(engine):
+            readings = get_engine(engine).recognise_lines(page.image.path, boxes, job.options.language)
     except Exception as exc:  # noqa: BLE001 - any engine failure is recorded and the vote goes on without it
         return EngineReadings(engine=engine, error=as_docuforge_error(exc).message)
     return EngineReadings(engine=engine, readings=readings)

@@ -16,8 +16,9 @@ ENGINES: dict[str, str] = {
 
 _instances: dict[str, OcrEngine] = {}
 _lock = threading.Lock()
+_engine_locks: dict[str, threading.Lock] = {name: threading.Lock() for name in ENGINES}
 
-__all__ = ["ENGINES", "LineReading", "OcrEngine", "available_engines", "engine_class", "get_engine"]
+__all__ = ["ENGINES", "LineReading", "OcrEngine", "available_engines", "engine_class", "engine_lock", "get_engine"]
 
 
 def engine_class(name: str) -> type[OcrEngine]:
@@ -44,3 +45,9 @@ def get_engine(name: str) -> OcrEngine:
                 raise EngineError(f"OCR engine {name} is not available: {reason}")
             _instances[name] = cls()
         return _instances[name]
+
+
+def engine_lock(name: str) -> threading.Lock:
+    """Held around a model's inference: pages run on threads, and the engines' Python wrappers are not
+    documented as thread-safe. Different engines still run at the same time."""
+    return _engine_locks[name]

