@@ -66,7 +66,8 @@ class PaddleEngine(OcrEngine):
         self._lock = threading.Lock()  # RapidOCR keeps per-call settings on the instance
 
     def version(self) -> str:
-        return f"PP-OCRv6 small (rapidocr {metadata.version('rapidocr')}, onnxruntime {metadata.version('onnxruntime')})"
+        versions = f"rapidocr {metadata.version('rapidocr')}, onnxruntime {metadata.version('onnxruntime')}"
+        return f"PP-OCRv6 small ({versions})"
 
     def languages(self) -> list[str]:
         return sorted(_LANGUAGES.values())

@@ -222,8 +222,8 @@ class PaddleNativeEngine(OcrEngine):
 
 def _mkldnn_safe() -> bool:
     """oneDNN on Paddle 3.3's old IR reads right with any thread count, except under OMP_THREAD_LIMIT=1 (which
-    tasks.ocr.tesseract sets for the whole process): there it garbles long lines without any error (measured: CER
-    0.43 instead of 0.0 on ocr_test)."""
+    tasks.ocr.tesseract sets for the whole process): there it garbles long lines, at random and without any error
+    (measured: CER 0.2-0.5 instead of 0.0 on ocr_test in most runs)."""
     limit = os.environ.get("OMP_THREAD_LIMIT", "").strip()
     return not limit or (limit.isdigit() and int(limit) >= 2)
 

@@ -39,7 +39,8 @@ def test_each_engine_is_loaded_once_per_process(name):
 
 def test_an_unavailable_engine_is_an_engine_error(monkeypatch):
     monkeypatch.setattr(tasks.ocr, "_instances", {})
-    monkeypatch.setattr(engine_class("paddle"), "available", classmethod(lambda cls: "package rapidocr is not installed"))
+    unavailable = classmethod(lambda cls: "package rapidocr is not installed")
+    monkeypatch.setattr(engine_class("paddle"), "available", unavailable)
     with pytest.raises(EngineError, match="paddle is not available: package rapidocr is not installed"):
         get_engine("paddle")
     with pytest.raises(EngineError, match="unknown OCR engine"):

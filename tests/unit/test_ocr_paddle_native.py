@@ -107,3 +107,23 @@ def test_blank_page_and_unknown_language(engine, tmp_path):
 def test_describes_itself(engine):
     assert engine.languages() == ["chi_sim", "eng"]
     assert "PP-OCRv4" in engine.version() and "paddlepaddle 3." in engine.version()
+
+
+def test_onednn_is_not_used_under_a_thread_limit_of_one(monkeypatch):
+    # Paddle 3.3's oneDNN path garbles long lines (no error) when OMP_THREAD_LIMIT=1, which tesseract.py sets
+    from tasks.ocr.paddle_native import _mkldnn_safe
+
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
+    assert not _mkldnn_safe()
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "2")
+    assert _mkldnn_safe()
+    monkeypatch.delenv("OMP_THREAD_LIMIT")
+    assert _mkldnn_safe()
+
+
+def test_headless_cv2_is_announced_to_paddlex_under_the_name_it_asks_for(engine):
+    import importlib.metadata
+
+    import cv2
+
+    assert importlib.metadata.version("opencv-contrib-python").split("+")[0] in (cv2.__version__, "4.10.0.84")
