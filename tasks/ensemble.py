@@ -66,7 +66,8 @@ def recognise_page(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
     boxes = [lines[i].bbox for i in page.escalated]
     try:
         with engine_lock(engine):
-            readings = get_engine(engine).recognise_lines(page.image.path, boxes, job.options.language)
+            readings = get_engine(engine).recognise_lines(page.image.path, boxes, job.options.language,
+                                                          dpi=page.image.dpi)
     except Exception as exc:  # noqa: BLE001 - any engine failure is recorded and the vote goes on without it
         return EngineReadings(engine=engine, error=as_docuforge_error(exc).message)
     return EngineReadings(engine=engine, readings=readings)
@@ -108,14 +109,14 @@ def _voted_line(job: Job, detected: Line, others: list[LineReading]) -> Line:
         words = split_words(voted.text, detected.bbox, voted.word_confidences, "ensemble")
     readings = [detected] + [
         Line(text=r.text, bbox=detected.bbox, confidence=r.confidence, engine=r.engine,
-             words=split_words(r.text, detected.bbox, None, r.engine))
+             words=split_words(r.text, detected.bbox, [r.confidence] * len(r.text.split()), r.engine))
         for r in others
     ]
     return Line(text=voted.text, bbox=detected.bbox, confidence=voted.confidence, engine="ensemble", words=words,
                 agreement=voted.agreement, readings=readings)
 
 
-def split_words(text: str, bbox, confidences: list[float] | None, engine: str) -> list[Word]:
+def split_words(text: str, bbox, confidences: list[float], engine: str) -> list[Word]:
     """Word boxes for a line read as one string: the line box divided in proportion to characters."""
     tokens = text.split()
     if not tokens:
@@ -126,7 +127,7 @@ def split_words(text: str, bbox, confidences: list[float] | None, engine: str) -
     for i, token in enumerate(tokens):
         start = text.index(token, cursor)
         cursor = start + len(token)
-        confidence = confidences[i] if confidences and i < len(confidences) else 1.0
+        confidence = confidences[i] if i < len(confidences) else min(confidences, default=0.0)
         words.append(Word(text=token, bbox=(x0 + start * per_char, y0, x0 + cursor * per_char, y1),
                           confidence=confidence, engine=engine))
     return words

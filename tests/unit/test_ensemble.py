@@ -1,0 +1,35 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from tasks.ensemble import _voted_line, split_words
+from tasks.models import Document, Job, Line, ProcessOptions, Word
+from tasks.ocr.base import LineReading
+
+
+def _job() -> Job:
+    document = Document(document_id="d", source_uri="x.pdf", local_path="x.pdf", mime_type="application/pdf",
+                        size_bytes=1, num_pages=1)
+    return Job(job_id="j", operation="parse", options=ProcessOptions(), work_dir="/tmp", started_at=datetime.now(UTC),
+               document=document)
+
+
+def test_words_split_in_proportion_to_characters():
+    words = split_words("ab cdef", (0.0, 0.1, 0.7, 0.2), [0.9, 0.5], "paddle")
+    assert [w.text for w in words] == ["ab", "cdef"]
+    assert words[0].bbox == pytest.approx((0.0, 0.1, 0.2, 0.2)) and words[1].bbox == pytest.approx((0.3, 0.1, 0.7, 0.2))
+    assert [w.confidence for w in words] == [0.9, 0.5] and {w.engine for w in words} == {"paddle"}
+
+
+def test_voted_line_keeps_every_engine_reading_with_its_own_confidence():
+    tesseract = Line(text="Tota1 due", bbox=(0.1, 0.1, 0.5, 0.15), confidence=0.55, engine="tesseract",
+                     words=[Word(text="Tota1", bbox=(0.1, 0.1, 0.3, 0.15), confidence=0.4, engine="tesseract"),
+                            Word(text="due", bbox=(0.32, 0.1, 0.5, 0.15), confidence=0.9, engine="tesseract")])
+    others = [LineReading(text="Total due", confidence=0.95, engine="paddle"),
+              LineReading(text="Total due", confidence=0.8, engine="easyocr")]
+    voted = _voted_line(_job(), tesseract, others)
+    assert voted.text == "Total due" and voted.engine == "ensemble" and 0 < voted.agreement <= 1
+    assert [r.engine for r in voted.readings] == ["tesseract", "paddle", "easyocr"]
+    paddle = voted.readings[1]
+    assert [w.confidence for w in paddle.words] == [0.95, 0.95], "an engine's words carry its own confidence"
+    assert [w.text for w in voted.words] == ["Total", "due"] and {w.engine for w in voted.words} == {"ensemble"}
