@@ -14,9 +14,9 @@ from tasks.enhance import enhance_page, is_blank
 from tasks.errors import as_docuforge_error
 from tasks.layout import reading_order
 from tasks.markdown import page_text
-from tasks.models import Block, Job, Line, PageImage, PageSummary, Word
+from tasks.models import BBox, Block, Job, Line, PageImage, PageSummary
 from tasks.ocr import engine_lock, get_engine
-from tasks.ocr.base import LineReading
+from tasks.ocr.base import LineReading, split_words
 from tasks.ocr.vote import should_escalate, vote_line
 from tasks.page import PagePlan, discard, enhanced_path, image_dir, page_result, save_page
 from tasks.render import render_page
@@ -32,6 +32,7 @@ class DetectedPage(BaseModel):
     blocks_path: str
     escalated: list[int] = Field(default_factory=list)
     """Indexes (in reading order) of the lines the other engines read."""
+    escalated_boxes: list[BBox] = Field(default_factory=list)
     blank: bool = False
 
 
@@ -55,18 +56,17 @@ def detect_page(job: Job, plan: PagePlan) -> DetectedPage:
     Path(blocks_path).write_bytes(BLOCKS.dump_json(blocks))
     lines = [line for block in blocks for line in block.lines]
     escalated = [i for i, line in enumerate(lines) if _needs_others(job, line)]
-    return DetectedPage(image=enhanced, blocks_path=blocks_path, escalated=escalated)
+    return DetectedPage(image=enhanced, blocks_path=blocks_path, escalated=escalated,
+                        escalated_boxes=[lines[i].bbox for i in escalated])
 
 
 def recognise_page(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
     """One engine reads the page's escalated lines; a missing or crashing engine is recorded, not fatal."""
     if page.blank or not page.escalated:
         return EngineReadings(engine=engine)
-    lines = [line for block in _load_blocks(page) for line in block.lines]
-    boxes = [lines[i].bbox for i in page.escalated]
     try:
         with engine_lock(engine):
-            readings = get_engine(engine).recognise_lines(page.image.path, boxes, job.options.language,
+            readings = get_engine(engine).recognise_lines(page.image.path, page.escalated_boxes, job.options.language,
                                                           dpi=page.image.dpi)
     except Exception as exc:  # noqa: BLE001 - any engine failure is recorded and the vote goes on without it
         return EngineReadings(engine=engine, error=as_docuforge_error(exc).message)
@@ -106,31 +106,15 @@ def _voted_line(job: Job, detected: Line, others: list[LineReading]) -> Line:
         words = [w.model_copy(update={"confidence": c, "engine": "ensemble"})
                  for w, c in zip(detected.words, voted.word_confidences)]
     else:
-        words = split_words(voted.text, detected.bbox, voted.word_confidences, "ensemble")
+        words = [w.model_copy(update={"confidence": c})
+                 for w, c in zip(split_words(voted.text, detected.bbox, 0.0, "ensemble"), voted.word_confidences)]
     readings = [detected] + [
         Line(text=r.text, bbox=detected.bbox, confidence=r.confidence, engine=r.engine,
-             words=split_words(r.text, detected.bbox, [r.confidence] * len(r.text.split()), r.engine))
+             words=split_words(r.text, detected.bbox, r.confidence, r.engine))
         for r in others
     ]
     return Line(text=voted.text, bbox=detected.bbox, confidence=voted.confidence, engine="ensemble", words=words,
                 agreement=voted.agreement, readings=readings)
-
-
-def split_words(text: str, bbox, confidences: list[float], engine: str) -> list[Word]:
-    """Word boxes for a line read as one string: the line box divided in proportion to characters."""
-    tokens = text.split()
-    if not tokens:
-        return []
-    x0, y0, x1, y1 = bbox
-    per_char = (x1 - x0) / max(len(text), 1)
-    words, cursor = [], 0
-    for i, token in enumerate(tokens):
-        start = text.index(token, cursor)
-        cursor = start + len(token)
-        confidence = confidences[i] if i < len(confidences) else min(confidences, default=0.0)
-        words.append(Word(text=token, bbox=(x0 + start * per_char, y0, x0 + cursor * per_char, y1),
-                          confidence=confidence, engine=engine))
-    return words
 
 
 def _load_blocks(page: DetectedPage) -> list[Block]:

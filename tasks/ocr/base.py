@@ -5,15 +5,34 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
 from abc import ABC, abstractmethod
 from typing import ClassVar
+
+import cv2
+import numpy as np
 
 from pydantic import BaseModel, Field
 
 from tasks.errors import EngineError
 from tasks.layout import sort_lines
 from tasks.models import BBox, Block, Line, Word
+
+
+def read_image(image_path: str, engine: str, *, color: bool) -> np.ndarray:
+    """A page or crop image as the engine's models want it; an unreadable file is that engine's error."""
+    image = cv2.imread(image_path, cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise EngineError(f"{engine}: cannot read image {os.path.basename(image_path)}")
+    return image
+
+
+def package_models_dir(package: str) -> str | None:
+    """The `models` folder shipped inside an installed package, or None when the package is not installed."""
+    spec = importlib.util.find_spec(package)
+    return os.path.join(spec.submodule_search_locations[0], "models") if spec else None
 
 
 class LineReading(BaseModel):

