@@ -50,10 +50,12 @@ def parse(
     deskew: Annotated[bool, typer.Option(help="Straighten slightly rotated scans")] = True,
     denoise: Annotated[bool, typer.Option(help="Remove speckle noise from scans")] = False,
     binarize: Annotated[bool, typer.Option(help="Black-and-white thresholding of scans")] = False,
+    tables: Annotated[bool, typer.Option(help="Find tables (cells, HTML, Markdown)")] = True,
+    figures: Annotated[bool, typer.Option(help="Find figures and store a crop of each")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job summaries as JSON")] = False,
 ) -> None:
     """Parse documents into the results dataset; exit 1 if any document failed."""
-    options = ProcessOptions(dpi=dpi, pages=pages, ocr_mode=ocr_mode, language=lang,
+    options = ProcessOptions(dpi=dpi, pages=pages, ocr_mode=ocr_mode, language=lang, tables=tables, figures=figures,
                              enhance=EnhanceOptions(deskew=deskew, denoise=denoise, binarize=binarize))
     summaries = run_documents(inputs, options, out or get_settings().results_uri, show_progress=not as_json)
     if as_json:

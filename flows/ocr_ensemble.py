@@ -4,7 +4,7 @@ from __future__ import annotations
 from prefect import flow, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from tasks.ensemble import DETECTOR, detect_page, recognise_page, vote_page
+from tasks.ensemble import DETECTOR, detect_page, disputed, recognise_page, vote_page
 from tasks.events import EventName, emit
 from tasks.models import Job, PageSummary
 from tasks.page import PagePlan, failed_page
@@ -13,14 +13,16 @@ from tasks.settings import get_settings
 
 detect_page_task = task(name="detect-lines", retries=1, retry_condition_fn=retry_if_retryable)(detect_page)
 recognise_page_task = task(name="recognise-lines")(recognise_page)
+disputed_task = task(name="disputed-lines")(disputed)
 vote_page_task = task(name="vote-lines")(vote_page)
 
 
 def recognisers(job: Job) -> list[str]:
-    """The engines that read the detector's lines again (none in fast mode)."""
+    """The engines that read the detector's lines again (none in fast mode), heaviest vote weight first."""
     if job.options.ocr_mode == "fast":
         return []
-    return [engine for engine in job.options.engines if engine != DETECTOR]
+    others = [engine for engine in job.options.engines if engine != DETECTOR]
+    return sorted(others, key=lambda engine: -job.options.engine_weights.get(engine, 0.0))
 
 
 # Threads, not processes: the models' inference (onnxruntime, torch, the Tesseract process) runs outside the GIL,
@@ -29,7 +31,12 @@ def recognisers(job: Job) -> list[str]:
 def ocr_ensemble(job: Job, plans: list[PagePlan]) -> list[PageSummary]:
     detected = detect_page_task.map(unmapped(job), plans)
     engines = recognisers(job)
-    readings = {engine: recognise_page_task.map(unmapped(job), detected, unmapped(engine)) for engine in engines}
+    readings, later = {}, detected
+    for engine in engines:
+        readings[engine] = recognise_page_task.map(unmapped(job), later, unmapped(engine))
+        if job.options.ocr_mode == "auto" and later is detected:
+            # Cascade: the engines after the first read only the lines where it and Tesseract differ.
+            later = disputed_task.map(detected, readings[engine])
     per_page = [[readings[engine][i] for engine in engines] for i in range(len(plans))]
     voted = vote_page_task.map(unmapped(job), detected, per_page)
     pages = []

@@ -1,4 +1,5 @@
-"""process_document: fetch → validate → text layer → render → enhance → layout → OCR → post-process → store → event."""
+"""process_document: fetch → validate → text layer → render → enhance → layout → OCR → tables and figures →
+post-process → store → event."""
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ from tasks.fetch import fetch_document_task, redact_uri
 from tasks.models import (
     Document, Job, JobSummary, Operation, PageResult, PageSummary, ProcessOptions, job_id_for, parse_page_ranges,
 )
-from tasks.page import failed_page, picture_page_task, plan_page_task
+from tasks.page import failed_page, picture_page_task, plan_page_task, scanned_regions_task
 from tasks.progress import PageProgress
 from tasks.settings import get_settings
 from tasks.store import JobWriter, ResultsStore, store_results_task
@@ -60,7 +61,8 @@ def start_job(source: str, operation: Operation, options: ProcessOptions, work_d
 
 
 def read_pages(job: Job) -> list[PageSummary]:
-    """Text layer first; pages without a usable one go through OCR. Every page comes back, failed or not."""
+    """Text layer first; pages without a usable one go through OCR; tables and figures are found on digital pages
+    as they are read and on OCR'd pages after. Every page comes back, failed or not."""
     try:
         numbers = parse_page_ranges(job.options.pages, job.document.num_pages)
     except ValueError as exc:
@@ -80,9 +82,19 @@ def read_pages(job: Job) -> list[PageSummary]:
     scanned = [plan for plan in needs_ocr if plan.text_source == "ocr"]
     pictures = picture_page_task.map(unmapped(job), hybrid)
     if scanned:
-        done += [progress.page_done(page) for page in ocr_ensemble(job, scanned)]
+        done += [progress.page_done(page) for page in find_scanned_regions(job, ocr_ensemble(job, scanned))]
     done += [progress.page_done(_outcome(job, plan.page_number, future)) for plan, future in zip(hybrid, pictures)]
     return sorted(done, key=lambda page: page.page_number)
+
+
+def find_scanned_regions(job: Job, pages: list[PageSummary]) -> list[PageSummary]:
+    """Tables and figures on the OCR'd pages; a page whose search cannot run stays as the OCR left it."""
+    if not job.options.finds_regions:
+        return pages
+    read = [page for page in pages if page.status == "ok"]
+    futures = scanned_regions_task.map(unmapped(job), read)
+    searched = {page.page_number: _result_or(future, page) for page, future in zip(read, futures)}
+    return [searched.get(page.page_number, page) for page in pages]
 
 
 def _outcome(job: Job, page_number: int, future: PrefectFuture):
@@ -91,6 +103,11 @@ def _outcome(job: Job, page_number: int, future: PrefectFuture):
     if state.is_completed():
         return future.result()
     return failed_page(job, page_number, future.result(raise_on_failure=False))
+
+
+def _result_or(future: PrefectFuture, fallback: PageSummary) -> PageSummary:
+    state = future.wait() or future.state
+    return future.result() if state.is_completed() else fallback
 
 
 def finish_job(job: Job, pages: list[PageSummary], store_uri: str) -> JobSummary:

@@ -5,17 +5,15 @@ the page upright: text lines rising to the right have a positive skew.
 """
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 import pytesseract
 
 from tasks.errors import CorruptDocument, EngineError, InternalError
 from tasks.models import EnhanceOptions, PageImage
+from tasks.ocr.tesseract import single_threaded_tesseract
 
-# Pages run in parallel; Tesseract's OpenMP threads spin against each other and run ~100x slower.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+single_threaded_tesseract()  # orientation detection runs Tesseract too
 
 OSD_DPI = 200
 """OSD runs on a copy downscaled to this resolution: as reliable as 300 dpi on the benchmarks, and faster."""
@@ -90,6 +88,13 @@ def enhance_page(page: PageImage, options: EnhanceOptions, out_path: str) -> Pag
     return page.model_copy(
         update={"path": out_path, "width": width, "height": height, "rotation": rotation, "skew_deg": skew}
     )
+
+
+def turn_upright(image: np.ndarray, rotation: int, skew_deg: float) -> np.ndarray:
+    """Another rendering of a page turned as enhance_page turned it (its recorded rotation and skew)."""
+    if rotation:
+        image = cv2.rotate(image, QUARTER_TURNS[rotation])
+    return _rotate_whole(image, skew_deg) if skew_deg else image
 
 
 def _read(path: str, *, grayscale: bool) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The OCR ensemble, page by page: one detection, every engine recognising the same line crops, a vote per line.
 
-Tesseract's layout pass finds the blocks and lines (and is Tesseract's reading of them); the other engines read
+Tesseract's layout pass finds the blocks and lines (and is Tesseract's reading of them), plus the ink it left
+out (`tasks.missed_text`); the other engines read
 the same crops — all lines in `ensemble` mode, only doubtful ones in `auto`. Work passes between steps as files.
 """
 from __future__ import annotations
@@ -14,12 +15,13 @@ from tasks.enhance import enhance_page, is_blank
 from tasks.errors import as_docuforge_error
 from tasks.layout import reading_order
 from tasks.markdown import page_text
+from tasks.missed_text import add_missed, missed_boxes
 from tasks.models import BBox, Block, Job, Line, PageImage, PageSummary
 from tasks.ocr import engine_lock, get_engine
 from tasks.ocr.base import LineReading, split_words
 from tasks.ocr.vote import should_escalate, vote_line
-from tasks.page import PagePlan, discard, enhanced_path, image_dir, page_result, save_page
-from tasks.render import render_page
+from tasks.page import PagePlan, enhanced_path, image_dir, page_result, save_page
+from tasks.render import discard, render_page
 
 DETECTOR = "tesseract"
 BLOCKS = TypeAdapter(list[Block])
@@ -33,11 +35,20 @@ class DetectedPage(BaseModel):
     escalated: list[int] = Field(default_factory=list)
     """Indexes (in reading order) of the lines the other engines read."""
     escalated_boxes: list[BBox] = Field(default_factory=list)
+    escalated_texts: list[str] = Field(default_factory=list)
+    """Tesseract's reading of each escalated line."""
     blank: bool = False
+
+    def narrowed(self, keep: list[bool]) -> DetectedPage:
+        """The page with only the escalated lines marked in `keep`."""
+        fields = ("escalated", "escalated_boxes", "escalated_texts")
+        return self.model_copy(update={name: [x for x, k in zip(getattr(self, name), keep) if k] for name in fields})
 
 
 class EngineReadings(BaseModel):
     engine: str
+    lines: list[int] = Field(default_factory=list)
+    """Indexes (in reading order) of the lines read, one per reading."""
     readings: list[LineReading] = Field(default_factory=list)
     error: str | None = None
 
@@ -52,12 +63,24 @@ def detect_page(job: Job, plan: PagePlan) -> DetectedPage:
         return DetectedPage(image=image, blocks_path=blocks_path, blank=True)
     enhanced = enhance_page(image, options.enhance, enhanced_path(image.path))
     discard(image.path)
-    blocks = reading_order(get_engine(DETECTOR).read_page(enhanced.path, enhanced.dpi, options.language))
+    blocks = get_engine(DETECTOR).read_page(enhanced.path, enhanced.dpi, options.language)
+    blocks = reading_order(_with_missed_text(enhanced, blocks, options.language))
     Path(blocks_path).write_bytes(BLOCKS.dump_json(blocks))
     lines = [line for block in blocks for line in block.lines]
     escalated = [i for i, line in enumerate(lines) if _needs_others(job, line)]
     return DetectedPage(image=enhanced, blocks_path=blocks_path, escalated=escalated,
-                        escalated_boxes=[lines[i].bbox for i in escalated])
+                        escalated_boxes=[lines[i].bbox for i in escalated],
+                        escalated_texts=[lines[i].text for i in escalated])
+
+
+def _with_missed_text(image: PageImage, blocks: list[Block], language: str) -> list[Block]:
+    """Tesseract's layout plus the ink it left out, read line by line (list numbers, page numbers)."""
+    boxes = missed_boxes(image.path, [line for block in blocks for line in block.lines])
+    if not boxes:
+        return blocks
+    tesseract = get_engine(DETECTOR)
+    return add_missed(blocks, boxes, lambda targets: tesseract.recognise_lines(image.path, targets, language,
+                                                                               dpi=image.dpi))
 
 
 def recognise_page(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
@@ -70,16 +93,28 @@ def recognise_page(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
                                                           dpi=page.image.dpi)
     except Exception as exc:  # noqa: BLE001 - any engine failure is recorded and the vote goes on without it
         return EngineReadings(engine=engine, error=as_docuforge_error(exc).message)
-    return EngineReadings(engine=engine, readings=readings)
+    return EngineReadings(engine=engine, lines=page.escalated, readings=readings)
+
+
+def disputed(page: DetectedPage, first: EngineReadings) -> DetectedPage:
+    """The cascade's second stage: the escalated lines the first other engine read differently from Tesseract
+    (all of them when it could not read the page)."""
+    if first.error is not None:
+        return page
+    theirs = dict(zip(first.lines, first.readings))
+    return page.narrowed([index not in theirs or theirs[index].text != text
+                          for index, text in zip(page.escalated, page.escalated_texts)])
 
 
 def vote_page(job: Job, page: DetectedPage, others: list[EngineReadings]) -> PageSummary:
     blocks = _load_blocks(page)
     lines = [line for block in blocks for line in block.lines]
-    usable = [o for o in others if o.error is None and len(o.readings) == len(page.escalated)]
-    for position, index in enumerate(page.escalated):
-        if usable:
-            lines[index] = _voted_line(job, lines[index], [o.readings[position] for o in usable])
+    by_line: dict[int, list[LineReading]] = {}
+    for other in others:
+        for index, reading in zip(other.lines, other.readings):
+            by_line.setdefault(index, []).append(reading)
+    for index, readings in by_line.items():
+        lines[index] = _voted_line(job, lines[index], readings)
     voted = [Block(bbox=b.bbox, lines=[lines.pop(0) for _ in b.lines]) for b in blocks]
     result = page_result(page.image, "ocr", voted, page_text(voted))
     result.engine_errors = {o.engine: o.error for o in others if o.error}

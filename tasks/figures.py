@@ -15,10 +15,11 @@ import os
 import re
 
 import cv2
+import filetype
 
-from tasks.models import BBox, Line, Word
+from tasks.models import BBox, Line, Table, Word
 from tasks.pdfium import pdf_page
-from tasks.tables import LAYOUT_THRESHOLD, Table, digital_page_layout, layout_regions
+from tasks.tables import LAYOUT_THRESHOLD, digital_page_layout, layout_regions
 from tasks.textlayer import image_regions
 
 MIN_AREA = 0.01
@@ -76,12 +77,13 @@ def crop_figure(source_path: str, bbox: BBox, out_dir: str, *, page_number: int 
     """Write the region of a page as a PNG in `out_dir` and return its path.
 
     source_path is a PDF (the region is rendered at `dpi`, only that region) or a page image (the region is cut
-    out of it at the image's own resolution). name defaults to 'page<N>-<x0>-<y0>.png'.
+    out of it at the image's own resolution), told apart by content as tasks.fetch does (names may not say).
+    name defaults to 'page<N>-<x0>-<y0>.png'.
     """
     os.makedirs(out_dir, exist_ok=True)
     name = name or f"page{page_number:04d}-{int(bbox[0] * 1000):03d}-{int(bbox[1] * 1000):03d}.png"
     target = os.path.join(out_dir, name)
-    if source_path.lower().endswith(".pdf"):
+    if filetype.guess_mime(source_path) == "application/pdf":
         with pdf_page(source_path, page_number) as page:
             width, height = page.get_size()
             crop = (bbox[0] * width, (1 - bbox[3]) * height, (1 - bbox[2]) * width, bbox[1] * height)
@@ -127,13 +129,6 @@ def figure_caption(lines: list[Line], bbox: BBox) -> str | None:
             break
         caption.append(line)
     return " ".join(line.text for line in caption)
-
-
-def figure_row(job_id: str, page_number: int, figure_id: int, bbox: BBox, crop_uri: str | None,
-               caption: str | None) -> dict:
-    """One row of the `figures` dataset (tasks.store.SCHEMAS['figures'])."""
-    return {"job_id": job_id, "page_number": page_number, "figure_id": figure_id,
-            "bbox": dict(zip(("x0", "y0", "x1", "y1"), bbox)), "crop_uri": crop_uri, "caption": caption}
 
 
 def _text_cover(box: BBox, words: list[Word]) -> float:

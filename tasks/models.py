@@ -51,10 +51,17 @@ class ProcessOptions(BaseModel):
         description="Vote weight of each engine (multiplied by its calibrated confidence)",
     )
     escalate_below: float = Field(
-        0.9, ge=0, le=1, description="auto mode: lines read with less confidence than this go to the other engines"
+        0.95, ge=0, le=1, description="auto mode: lines read with less confidence than this go to the other engines"
     )
+    tables: bool = Field(True, description="Find tables (cells, spans, HTML and Markdown) on the pages")
+    figures: bool = Field(True, description="Find figures on the pages, with their captions, and store a crop of each")
     enhance: EnhanceOptions = Field(default_factory=EnhanceOptions)
     limits: Limits = Field(default_factory=Limits)
+
+    @property
+    def finds_regions(self) -> bool:
+        """Whether the layout models look for tables or figures at all."""
+        return self.tables or self.figures
 
     def fingerprint(self) -> dict:
         """The options that change a job's output (limits only decide whether it runs)."""
@@ -83,6 +90,37 @@ class Line(BaseModel):
 class Block(BaseModel):
     bbox: BBox
     lines: list[Line] = Field(default_factory=list)
+
+
+class Cell(BaseModel):
+    row: int
+    col: int
+    row_span: int = 1
+    col_span: int = 1
+    text: str = ""
+    bbox: BBox | None = None
+    """The cell's box on the page (normalised), where known."""
+
+
+class Table(BaseModel):
+    page_number: int = 1
+    bbox: BBox
+    n_rows: int
+    n_cols: int
+    cells: list[Cell] = Field(default_factory=list)
+    header_rows: int = 0
+    """How many of the first rows are column headers (the <thead>); 0 when unknown."""
+    method: str = ""
+    """How the structure was found: 'ruled' (drawn cell borders) or 'model' (SLANet-plus)."""
+    html: str = ""
+    markdown: str = ""
+
+
+class Figure(BaseModel):
+    bbox: BBox
+    crop_path: str
+    """The crop (PNG) in the job's work area; the store puts it next to the results and records its URI."""
+    caption: str | None = None
 
 
 class Document(BaseModel):
@@ -133,8 +171,11 @@ class PageResult(BaseModel):
     skew_deg: float = 0.0
     duration_ms: int = 0
     engine_errors: dict[str, str] = Field(default_factory=dict)
-    """Engines that were missing or failed on this page, and why (the page was read by the others)."""
+    """Engines that were missing or failed on this page, and why (the page was read by the others; 'layout' when
+    the table and figure search failed and the page kept its text)."""
     blocks: list[Block] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)
 
 
 class PageSummary(BaseModel):

@@ -1,4 +1,5 @@
-"""A page's text layer (and the pictures on it). Results go to a JSON file in the work area; the flow gets a small summary."""
+"""A page's text layer (and the pictures on it), and the tables and figures on it. Results go to a JSON file in the
+work area; the flow gets a small summary."""
 from __future__ import annotations
 
 import os
@@ -13,10 +14,10 @@ from tasks.markdown import page_markdown, page_text
 from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource
 from tasks.ocr import get_engine
 from tasks.ocr.tesseract import mean_confidence, union
-from tasks.render import PDF, render_region
+from tasks.regions import digital_regions, may_hold_regions, scanned_regions
+from tasks.render import PDF, discard, render_region
 from tasks.retry import retry_if_retryable
-from tasks.settings import get_settings
-from tasks.textlayer import image_regions, read_text_layer
+from tasks.textlayer import PICTURE_AREA, large, page_graphics, read_text_layer
 
 
 class PagePlan(BaseModel):
@@ -35,6 +36,10 @@ def image_dir(job: Job) -> str:
     return os.path.join(job.work_dir, "images")
 
 
+def crops_dir(job: Job) -> str:
+    return os.path.join(job.work_dir, "crops")
+
+
 def enhanced_path(image_path: str) -> str:
     stem, suffix = os.path.splitext(image_path)
     return f"{stem}.enhanced{suffix}"
@@ -49,23 +54,39 @@ def plan_page(job: Job, page_number: int) -> PagePlan:
     layer = read_text_layer(document.local_path, page_number)
     if layer.visible_chars < job.options.min_text_chars:
         return PagePlan(page_number=page_number, text_source="ocr")
-    regions = image_regions(document.local_path, page_number)
-    if regions and job.options.ocr_mode != "fast":
-        return PagePlan(page_number=page_number, text_source="hybrid", image_regions=regions)
+    graphics = page_graphics(document.local_path, page_number)
+    pictures = large(graphics.images, PICTURE_AREA)
+    if pictures and job.options.ocr_mode != "fast":
+        return PagePlan(page_number=page_number, text_source="hybrid", image_regions=pictures)
     scale = job.options.dpi / 72
     page = PageResult(
         page_number=page_number, width=round(layer.width_pt * scale), height=round(layer.height_pt * scale),
         dpi=job.options.dpi, text_source="text_layer", text=layer.text, markdown=page_markdown(layer.blocks),
-        confidence=1.0, blocks=layer.blocks, duration_ms=_ms_since(started),
+        confidence=1.0, blocks=layer.blocks,
     )
+    if job.options.finds_regions and may_hold_regions(layer.words, graphics):
+        page = digital_regions(page, document.local_path, crops_dir(job), job.options)
+    page.duration_ms = _ms_since(started)
     return PagePlan(page_number=page_number, text_source="text_layer", summary=save_page(job, page))
 
 
 def picture_page(job: Job, plan: PagePlan) -> PageSummary:
-    """A digital page with pictures: the text layer as it is, plus OCR of the text inside the pictures."""
+    """A digital page with pictures: the text layer as it is, plus OCR of the text inside the pictures; and its
+    tables and figures."""
     started = time.monotonic()
     page = _hybrid_page(job, plan)
+    if job.options.finds_regions:
+        page = digital_regions(page, job.document.local_path, crops_dir(job), job.options)
     page.duration_ms = _ms_since(started)
+    return save_page(job, page)
+
+
+def scanned_page_regions(job: Job, summary: PageSummary) -> PageSummary:
+    """The tables and figures on an OCR'd page, added to its result."""
+    started = time.monotonic()
+    page = PageResult.model_validate_json(Path(summary.path).read_text())
+    page = scanned_regions(page, job.document, os.path.join(image_dir(job), "regions"), crops_dir(job), job.options)
+    page.duration_ms += _ms_since(started)
     return save_page(job, page)
 
 
@@ -150,14 +171,10 @@ def save_page(job: Job, page: PageResult) -> PageSummary:
                        engines=sorted({w.engine for w in words}))
 
 
-def discard(path: str) -> None:
-    if not get_settings().keep_work:
-        Path(path).unlink(missing_ok=True)
-
-
 def _ms_since(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
 plan_page_task = task(name="read-text-layer", retries=2, retry_condition_fn=retry_if_retryable)(plan_page)
 picture_page_task = task(name="ocr-pictures", retries=1, retry_condition_fn=retry_if_retryable)(picture_page)
+scanned_regions_task = task(name="find-tables-figures")(scanned_page_regions)

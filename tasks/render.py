@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+from pathlib import Path
 
 from pdf2image import convert_from_path
 from PIL import Image, ImageOps
@@ -15,6 +16,7 @@ from PIL import Image, ImageOps
 from tasks.errors import CorruptDocument
 from tasks.models import BBox, Document, PageImage
 from tasks.pdfium import pdf_page
+from tasks.settings import get_settings
 
 PDF = "application/pdf"
 
@@ -41,6 +43,12 @@ def _render_pdf_page(path: str, page_number: int, dpi: int, out_dir: str, stem: 
     with Image.open(image_path) as image:
         width, height = image.size
     return PageImage(page_number=page_number, path=image_path, dpi=dpi, width=width, height=height)
+
+
+def discard(path: str) -> None:
+    """A work-area file is removed once read, unless the work area is kept (DOCUFORGE_KEEP_WORK)."""
+    if not get_settings().keep_work:
+        Path(path).unlink(missing_ok=True)
 
 
 def render_region(pdf_path: str, page_number: int, region: BBox, dpi: int, out_path: str) -> PageImage:

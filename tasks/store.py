@@ -2,7 +2,7 @@
 
 Layout: <root>/<table>/operation=<op>/date=<YYYY-MM-DD>/<job_id>.parquet (hive partitions; the partition
 columns live in the path only). One file per job per table: a re-run replaces it, in whatever date partition
-the earlier run left it.
+the earlier run left it. Figure crops: <root>/crops/<job_id>/<name>.png, replaced the same way.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from prefect import task
 
 from blocks.storage import s3_bucket, s3_client, split_s3_uri
-from tasks.models import Block, PageResult
+from tasks.models import BBox, Block, PageResult, Table
 from tasks.retry import retry_if_retryable
 
 BBOX = pa.struct([("x0", pa.float32()), ("y0", pa.float32()), ("x1", pa.float32()), ("y1", pa.float32())])
@@ -83,12 +83,30 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def bbox_dict(bbox: tuple[float, float, float, float]) -> dict[str, float]:
+def bbox_dict(bbox: BBox) -> dict[str, float]:
     return dict(zip(("x0", "y0", "x1", "y1"), bbox))
 
 
-def page_rows(job_id: str, page: PageResult) -> dict[str, list[dict]]:
-    """The rows one page contributes to the pages, lines and words tables (every engine's reading included)."""
+def table_row(job_id: str, table_id: int, table: Table) -> dict:
+    """One row of the `tables` dataset."""
+    return {
+        "job_id": job_id, "page_number": table.page_number, "table_id": table_id, "bbox": bbox_dict(table.bbox),
+        "n_rows": table.n_rows, "n_cols": table.n_cols,
+        "cells": [{"row": c.row, "col": c.col, "row_span": c.row_span, "col_span": c.col_span, "text": c.text}
+                  for c in table.cells],
+        "html": table.html, "markdown": table.markdown,
+    }
+
+
+def figure_row(job_id: str, page_number: int, figure_id: int, bbox: BBox, crop_uri: str, caption: str | None) -> dict:
+    """One row of the `figures` dataset."""
+    return {"job_id": job_id, "page_number": page_number, "figure_id": figure_id, "bbox": bbox_dict(bbox),
+            "crop_uri": crop_uri, "caption": caption}
+
+
+def page_rows(job_id: str, page: PageResult, crop_uris: list[str]) -> dict[str, list[dict]]:
+    """The rows one page contributes to every table (every engine's reading included). Tables and figures are
+    numbered on their page top to bottom; crop_uris: where each figure's crop was put."""
     lines, words = [], []
     for line_id, (block_id, line) in enumerate(_lines_in_order(page.blocks)):
         ids = {"job_id": job_id, "page_number": page.page_number, "block_id": block_id, "line_id": line_id}
@@ -100,8 +118,11 @@ def page_rows(job_id: str, page: PageResult) -> dict[str, list[dict]]:
                              "confidence": word.confidence, "engine": word.engine}
                       for word_id, word in enumerate(reading.words)]
     n_words = sum(len(line.words) for _, line in _lines_in_order(page.blocks))
-    page_row = page.model_dump(exclude={"blocks"}) | {"job_id": job_id, "n_words": n_words}
-    return {"pages": [page_row], "lines": lines, "words": words}
+    page_row = page.model_dump(exclude={"blocks", "tables", "figures"}) | {"job_id": job_id, "n_words": n_words}
+    tables = [table_row(job_id, table_id, table) for table_id, table in enumerate(page.tables)]
+    figures = [figure_row(job_id, page.page_number, figure_id, figure.bbox, uri, figure.caption)
+               for figure_id, (figure, uri) in enumerate(zip(page.figures, crop_uris, strict=True))]
+    return {"pages": [page_row], "lines": lines, "words": words, "tables": tables, "figures": figures}
 
 
 def _lines_in_order(blocks: list[Block]):
@@ -132,6 +153,16 @@ class ResultsStore:
         for stale in self._copies(table, operation, job_id):
             if stale != key or local_file is None:
                 self._delete(stale)
+
+    def uri_of(self, key: str) -> str:
+        return f"{self.uri}/{key}"
+
+    def replace_files(self, prefix: str, files: dict[str, str]) -> None:
+        """Put each local file at its key (under prefix), then remove whatever else lies under prefix."""
+        for key, local_file in files.items():
+            self._put(local_file, key)
+        for stale in set(self._keys(prefix)) - set(files):
+            self._delete(stale)
 
     def dataset(self, table: str) -> ds.Dataset:
         """The table as a pyarrow dataset (what DuckDB, pandas and Spark see, without Docuforge code)."""
@@ -164,12 +195,19 @@ class ResultsStore:
     def _copies(self, table: str, operation: str, job_id: str) -> list[str]:
         prefix = f"{table}/operation={operation}/"
         if self.is_s3:
-            full = f"{self.prefix}/{prefix}" if self.prefix else prefix
-            pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name, Prefix=full)
-            keys = [obj["Key"] for page in pages for obj in page.get("Contents", [])]
-            return [k[len(self.prefix) + 1 if self.prefix else 0:] for k in keys if k.endswith(f"/{job_id}.parquet")]
+            return [key for key in self._keys(prefix) if key.endswith(f"/{job_id}.parquet")]
         pattern = os.path.join(self.uri, prefix, "date=*", f"{job_id}.parquet")
         return [os.path.relpath(p, self.uri) for p in glob.glob(pattern)]
+
+    def _keys(self, prefix: str) -> list[str]:
+        """Every key under prefix (relative to the root)."""
+        if self.is_s3:
+            full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+            pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name, Prefix=full)
+            return [obj["Key"][len(self.prefix) + 1 if self.prefix else 0:]
+                    for page in pages for obj in page.get("Contents", [])]
+        return [os.path.relpath(p, self.uri) for p in glob.glob(os.path.join(self.uri, prefix, "**"), recursive=True)
+                if os.path.isfile(p)]
 
     def _delete(self, key: str) -> None:
         if self.is_s3:
@@ -196,6 +234,9 @@ class JobWriter:
         self._dir = tempfile.mkdtemp(prefix=f"docuforge-rows-{job_id[:8]}-")
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[dict]] = {name: [] for name in SCHEMAS}
+        self._crops: dict[str, str] = {}
+        """Key in the store → the crop's file in the work area."""
+        self._crops_prefix = f"crops/{job_id}/"
 
     def add(self, table: str, rows: Iterable[dict]) -> None:
         pending = self._pending[table]
@@ -204,12 +245,19 @@ class JobWriter:
             self._flush(table)
 
     def add_page(self, page: PageResult) -> None:
-        for table, rows in page_rows(self.job_id, page).items():
+        uris = []
+        for figure in page.figures:
+            key = self._crops_prefix + os.path.basename(figure.crop_path)
+            self._crops[key] = figure.crop_path
+            uris.append(self.store.uri_of(key))
+        for table, rows in page_rows(self.job_id, page, uris).items():
             self.add(table, rows)
 
     def commit(self, document_row: dict) -> None:
-        """Publish every table of the job; the documents row goes last, so 'completed' implies the rest."""
+        """Publish the figure crops and every table of the job; the documents row goes last, so 'completed'
+        implies the rest."""
         try:
+            self.store.replace_files(self._crops_prefix, self._crops)
             for table in SCHEMAS:
                 if table != "documents":
                     self._publish(table)

@@ -33,9 +33,8 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, Field
 
-from tasks.models import BBox, Word
+from tasks.models import BBox, Cell, Table, Word
 from tasks.pdfium import pdf_page
 from tasks.textlayer import image_regions, read_text_layer
 
@@ -47,30 +46,6 @@ RENDER_SCALE = 2.0
 
 STRUCTURE_MARGIN = 0.01
 """A table region is grown by this fraction of the page on every side before its structure is read."""
-
-
-class Cell(BaseModel):
-    row: int
-    col: int
-    row_span: int = 1
-    col_span: int = 1
-    text: str = ""
-    bbox: BBox | None = None
-    """The cell's box on the page (normalised), where known."""
-
-
-class Table(BaseModel):
-    page_number: int = 1
-    bbox: BBox
-    n_rows: int
-    n_cols: int
-    cells: list[Cell] = Field(default_factory=list)
-    header_rows: int = 0
-    """How many of the first rows are column headers (the <thead>); 0 when unknown."""
-    method: str = ""
-    """How the structure was found: 'ruled' (drawn cell borders) or 'model' (SLANet-plus)."""
-    html: str = ""
-    markdown: str = ""
 
 
 # ---- building a table and writing it out --------------------------------------------------------------------------
@@ -125,18 +100,6 @@ def table_markdown(table: Table) -> str:
     lines = ["| " + " | ".join(grid[0]) + " |", "|" + "|".join(["---"] * table.n_cols) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in grid[1:]]
     return "\n".join(lines)
-
-
-def table_row(job_id: str, table_id: int, table: Table) -> dict:
-    """One row of the `tables` dataset (tasks.store.SCHEMAS['tables'])."""
-    return {
-        "job_id": job_id, "page_number": table.page_number, "table_id": table_id,
-        "bbox": dict(zip(("x0", "y0", "x1", "y1"), table.bbox)),
-        "n_rows": table.n_rows, "n_cols": table.n_cols,
-        "cells": [{"row": c.row, "col": c.col, "row_span": c.row_span, "col_span": c.col_span, "text": c.text}
-                  for c in table.cells],
-        "html": table.html, "markdown": table.markdown,
-    }
 
 
 # ---- models (loaded once per process, from the installed packages only) ------------------------------------------
@@ -719,6 +682,4 @@ def _render_with_words(pdf_path: str, page_number: int) -> tuple[np.ndarray, lis
         image = np.ascontiguousarray(pixels[:, :, :3]) if pixels.ndim == 3 else cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
         if bitmap.mode.startswith("RGB"):
             image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    layer = read_text_layer(pdf_path, page_number)
-    words = [word for block in layer.blocks for line in block.lines for word in line.words]
-    return image, words
+    return image, read_text_layer(pdf_path, page_number).words

@@ -15,6 +15,8 @@ from tasks.pdfium import pdf_page
 _XHTML = "{http://www.w3.org/1999/xhtml}"
 _XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 TEXT_LAYER = "text_layer"
+PICTURE_AREA = 0.05
+"""A bitmap covering at least this share of a page is a picture whose text is OCR'd."""
 
 
 @dataclass
@@ -23,6 +25,10 @@ class TextLayerPage:
     blocks: list[Block]
     width_pt: float
     height_pt: float
+
+    @property
+    def words(self) -> list[Word]:
+        return [word for block in self.blocks for line in block.lines for word in line.words]
 
     @property
     def visible_chars(self) -> int:
@@ -71,14 +77,34 @@ def _block(element: ET.Element, width: float, height: float) -> Block:
     return Block(bbox=_box(element, width, height), lines=lines)
 
 
-def image_regions(pdf_path: str, page_number: int, min_area: float = 0.05) -> list[BBox]:
-    """Bitmap regions on a page covering at least `min_area` of it (normalised boxes, origin top-left)."""
-    regions = []
+@dataclass
+class PageGraphics:
+    """What is drawn on a page besides its text: the bitmaps' boxes (normalised, origin top-left) and the number
+    of vector paths (rules, cell borders, shading, charts)."""
+
+    images: list[BBox]
+    paths: int
+
+
+def page_graphics(pdf_path: str, page_number: int) -> PageGraphics:
+    images, paths = [], 0
     with pdf_page(pdf_path, page_number) as page:
         width, height = page.get_size()
-        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=4):
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+                paths += 1
+                continue
             left, bottom, right, top = obj.get_bounds()
-            box = (_clamp(left / width), _clamp(1 - top / height), _clamp(right / width), _clamp(1 - bottom / height))
-            if (box[2] - box[0]) * (box[3] - box[1]) >= min_area:
-                regions.append(box)
-    return regions
+            images.append((_clamp(left / width), _clamp(1 - top / height),
+                           _clamp(right / width), _clamp(1 - bottom / height)))
+    return PageGraphics(images=images, paths=paths)
+
+
+def large(boxes: list[BBox], min_area: float) -> list[BBox]:
+    """The boxes covering at least `min_area` of the page."""
+    return [box for box in boxes if (box[2] - box[0]) * (box[3] - box[1]) >= min_area]
+
+
+def image_regions(pdf_path: str, page_number: int, min_area: float = PICTURE_AREA) -> list[BBox]:
+    """Bitmap regions on a page covering at least `min_area` of it (normalised boxes, origin top-left)."""
+    return large(page_graphics(pdf_path, page_number).images, min_area)

@@ -4,14 +4,26 @@ A `TextScore` keeps the raw counts, so scores of pages or documents add up to a 
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 
 from pydantic import BaseModel, computed_field
 from rapidfuzz.distance import Levenshtein
 
 
+TYPOGRAPHIC = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"',
+                             "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
+"""Curly quotes and dashes count as their plain forms: a scan cannot show which one the source used."""
+
+BULLETS = str.maketrans(dict.fromkeys("•◦▪▫‣∙●○■□", " "))
+"""List bullets are layout, not text: `pdftotext` writes them apart from their items, so where a truth file has
+one depends on the extractor, not on the page."""
+
+
 def normalise(text: str) -> str:
-    """Case-folded, with every run of whitespace made one space and none at either end."""
+    """NFKC (ligatures split), typographic quotes and dashes made plain, bullets dropped, case-folded, and every run
+    of whitespace made one space with none at either end."""
+    text = unicodedata.normalize("NFKC", text).translate(TYPOGRAPHIC).translate(BULLETS)
     return " ".join(text.casefold().split())
 
 

@@ -22,7 +22,8 @@ from pydantic import BaseModel, Field, TypeAdapter, computed_field
 
 from tasks.bench.groundtruth import GroundTruth
 from tasks.bench.metrics import TextScore, score
-from tasks.models import OcrMode
+from tasks.markdown import page_text
+from tasks.models import Block, Line, OcrMode
 
 
 class BenchOptions(BaseModel):
@@ -134,17 +135,25 @@ def read_page_texts(out_dir: Path, job_id: str, num_pages: int) -> list[str]:
 
 
 def read_engine_texts(out_dir: Path, job_id: str) -> dict[str, str]:
-    """Each engine's reading of the document, for the engines that read every line (in ensemble mode: all)."""
+    """Each engine's reading of the document, for the engines that read every line (in ensemble mode: all), put
+    together the way the pipeline puts its page text together."""
     import pyarrow.dataset as ds
 
     if not (out_dir / "lines").is_dir():
         return {}
     lines = ds.dataset(out_dir / "lines", partitioning="hive", format="parquet").to_table(
-        columns=["page_number", "line_id", "engine", "text"], filter=ds.field("job_id") == job_id
+        columns=["page_number", "block_id", "line_id", "engine", "text"], filter=ds.field("job_id") == job_id
     ).to_pandas().sort_values(["page_number", "line_id"])
     every_line = lines[["page_number", "line_id"]].drop_duplicates().shape[0]
-    return {engine: "\n".join(group.text) for engine, group in lines.groupby("engine")
-            if len(group) == every_line and engine != "ensemble"}
+    return {engine: "\n".join(_page_text(page) for _, page in group.groupby("page_number"))
+            for engine, group in lines.groupby("engine") if len(group) == every_line and engine != "ensemble"}
+
+
+def _page_text(lines) -> str:
+    blocks = [Block(bbox=(0, 0, 1, 1), lines=[Line(text=text, bbox=(0, 0, 1, 1), confidence=0, engine="")
+                                              for text in block.text])
+              for _, block in lines.groupby("block_id", sort=False)]
+    return page_text(blocks)
 
 
 def score_pages(truth: GroundTruth, page_texts: list[str]) -> tuple[TextScore | None, TextScore]:

@@ -10,6 +10,7 @@ from tasks.ocr.base import LineReading, OcrEngine
 ENGINES: dict[str, str] = {
     "tesseract": "tasks.ocr.tesseract:TesseractEngine",
     "paddle": "tasks.ocr.paddle:PaddleEngine",
+    "paddle-native": "tasks.ocr.paddle_native:PaddleNativeEngine",
     "easyocr": "tasks.ocr.easyocr:EasyOcrEngine",
 }
 """Engine name → "module:class". The modules import their heavy packages lazily, so listing costs nothing."""

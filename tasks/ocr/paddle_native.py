@@ -10,22 +10,19 @@ Offline by construction:
 - Models are passed by folder, so PaddleX never looks them up; its downloader is also switched off for this
   process (a download attempt is an EngineError) and its model-source connectivity check is skipped.
 
-Installation, into the project's venv, after the project (constraints with numpy==2.3.5, since paddlex pins
-numpy<2.4; PyYAML==6.0.2, which paddlex pins exactly, and so cfn-lint==1.47.1 + aws-sam-translator==1.106.0):
-    pip install -c C paddlepaddle==3.3.1
-    pip install -c C --no-deps paddlex==3.7.2 paddleocr==3.7.0 rapidocr-paddle==1.4.5
-    pip install -c C aistudio-sdk chardet colorlog filelock huggingface-hub modelscope prettytable py-cpuinfo \
-        ruamel.yaml ujson imagesize pyclipper python-bidi shapely tqdm six aiohttp
-`--no-deps` because paddlex's OCR extra pins `opencv-contrib-python==4.10.0.84` (the GUI build), whose `cv2` would
-overwrite opencv-python-headless's (`pip check` then reports only "rapidocr-paddle requires opencv-python", which
-headless's cv2 satisfies). PaddleX asks for opencv-contrib-python by name before it uses cv2, so when that is
-absent but `cv2` imports, this module registers a metadata-only alias (an `importlib.metadata` finder) that
-reports the installed cv2 under that name.
+Installation: `./quickstart` installs it (the `paddle-native` extra of pyproject.toml, pinned by constraints.txt:
+numpy 2.3.5 because paddlex requires numpy<2.4, PyYAML 6.0.2 which paddlex pins exactly). paddleocr and
+rapidocr-paddle go in without their declared requirements: paddleocr's paddlex[ocr-core] pins
+`opencv-contrib-python==4.10.0.84` and rapidocr-paddle declares `opencv-python`, GUI builds whose `cv2` would
+silently overwrite opencv-python-headless's; their real requirements are in the extra. PaddleX
+asks for opencv-contrib-python by name before it uses cv2, so when that is absent but `cv2` imports, this module
+registers a metadata-only alias (an `importlib.metadata` finder) that reports the installed cv2 under that name.
 
 Speed: oneDNN (mkldnn) crashes on Paddle 3.3's new IR executor ("ConvertPirAttribute2RuntimeAttribute not support")
 but works on the old IR, 2-3x faster than plain CPU kernels; so run_mode "mkldnn" with `enable_new_ir=False` —
-except under OMP_THREAD_LIMIT=1, where it silently garbles long lines: there the plain kernels are used, and oneDNN
-is checked on a rendered line when the engine loads (`mkldnn=False` turns it off).
+except where the process runs under OMP_THREAD_LIMIT=1, where it silently garbles long lines: there the plain kernels
+are used (Docuforge gives that limit to Tesseract's subprocesses only). oneDNN is also checked on a rendered line when
+the engine loads (`mkldnn=False` turns it off).
 """
 from __future__ import annotations
 
@@ -221,9 +218,9 @@ class PaddleNativeEngine(OcrEngine):
 
 
 def _mkldnn_safe() -> bool:
-    """oneDNN on Paddle 3.3's old IR reads right with any thread count, except under OMP_THREAD_LIMIT=1 (which
-    tasks.ocr.tesseract sets for the whole process): there it garbles long lines, at random and without any error
-    (measured: CER 0.2-0.5 instead of 0.0 on ocr_test in most runs)."""
+    """oneDNN on Paddle 3.3's old IR reads right with any thread count, except when the process runs under
+    OMP_THREAD_LIMIT=1: there it garbles long lines, at random and without any error (measured: CER 0.2-0.5 instead
+    of 0.0 on ocr_test in most runs)."""
     limit = os.environ.get("OMP_THREAD_LIMIT", "").strip()
     return not limit or (limit.isdigit() and int(limit) >= 2)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections import defaultdict
+from collections import ChainMap, defaultdict
 from functools import lru_cache
 
 import pytesseract
@@ -13,8 +13,20 @@ from tasks.errors import EngineError
 from tasks.models import BBox, Block, Line, Word
 from tasks.ocr.base import LineReading, OcrEngine, pixel_box
 
-# Pages run in parallel; OpenMP inside each Tesseract spins and slows it 100x on a loaded 2-core machine.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+def single_threaded_tesseract() -> None:
+    """Every Tesseract that pytesseract starts in this process runs with OMP_THREAD_LIMIT=1 (unless the process's own
+    environment sets it): pages run in parallel, and Tesseract's OpenMP threads spin against each other and run ~100x
+    slower on a loaded 2-core machine. Only Tesseract's environment gets it: set process-wide, it also reaches the
+    OpenMP of the libraries loaded here (paddle-native's oneDNN garbles lines under it).
+
+    pytesseract (0.3.13, pinned) hands its module's `environ` to each subprocess it runs; that becomes a live view
+    of os.environ with the limit as default."""
+    if not isinstance(pytesseract.pytesseract.environ, ChainMap):
+        pytesseract.pytesseract.environ = ChainMap(os.environ, {"OMP_THREAD_LIMIT": "1"})
+
+
+single_threaded_tesseract()
 
 
 LINE_MARGIN = 0.25

@@ -299,12 +299,15 @@ _NUMBER_SUFFIXES = frozenset(
     "s h hr hrs min x pc pcs".split()
 )
 _PUNCTUATION_EDGES = "\"'()[]{}<>.,;:!?"
+# A list bullet read as a letter or a symbol: a lone "e", "o", "°", "«" … before a capitalised word.
+_MISREAD_BULLET = re.compile(r"^[eo°*«»·©®]\s+[A-Z]")
 
 
 def should_escalate(reading: LineReading, threshold: float) -> bool:
     """Whether the cascade should ask the other engines about this line: low confidence, nothing read,
-    or suspicious text (digits inside words, letters inside numbers, unprintable characters, symbol soup)."""
-    if reading.confidence < threshold or not reading.text.strip():
+    or suspicious text (digits inside words, letters inside numbers, a misread bullet, unprintable characters,
+    symbol soup)."""
+    if reading.confidence < threshold or not reading.text.strip() or _MISREAD_BULLET.match(reading.text):
         return True
     if any(not char.isprintable() or char == "\ufffd" for char in reading.text):
         return True

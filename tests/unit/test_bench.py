@@ -28,6 +28,11 @@ def test_normalise_casefolds_and_collapses_whitespace():
     assert normalise("  Straße\tIS\n\n here  ") == "strasse is here"
 
 
+def test_normalise_makes_typography_plain_and_drops_bullets():
+    assert normalise("•\n\n•\nApple’s “ﬁle” — 1–2") == "apple's \"file\" - 1-2"
+    assert normalise("• one ▪ two") == normalise("one two")
+
+
 @pytest.mark.parametrize(
     ("reference", "hypothesis", "expected"),
     [

@@ -5,9 +5,9 @@ import pyarrow as pa
 import pytest
 from PIL import Image, ImageDraw
 
-from tasks.figures import crop_figure, figure_caption, figure_row, find_figures_digital
+from tasks.figures import crop_figure, figure_caption, find_figures_digital
 from tasks.models import Line
-from tasks.store import SCHEMAS
+from tasks.store import SCHEMAS, figure_row
 from tasks.tables import make_table
 from tasks.textlayer import read_text_layer
 

@@ -19,7 +19,13 @@ def test_headings_paragraphs_and_lists():
         "# Annual report\n\n## Methods\n\nThe results were prepared carefully.\n\n"
         "- first point continues here\n- second point\n\n1. numbered\n2. also numbered"
     )
-    assert page_text(blocks).startswith("Annual report\n\nMethods\n\nThe results were pre-\npared carefully.")
+    assert page_text(blocks).startswith("Annual report\n\nMethods\n\nThe results were prepared carefully.\n\n")
+
+
+def test_page_text_keeps_line_breaks_and_mends_only_words_split_by_a_hyphen():
+    block = Block(bbox=(0, 0, 1, 0.2), lines=[_line("self-", 0.0), _line("publishing and 1990-", 0.03),
+                                               _line("2000 figures -", 0.06), _line("done", 0.09)])
+    assert page_text([block]) == "selfpublishing and 1990-\n2000 figures -\ndone"
 
 
 def test_empty_page():

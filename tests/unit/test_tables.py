@@ -17,8 +17,8 @@ from tasks.bench.tables import (
     read_icdar_structure,
     teds,
 )
-from tasks.store import SCHEMAS
-from tasks.tables import Cell, find_tables_digital, find_tables_image, make_table, table_row
+from tasks.store import SCHEMAS, table_row
+from tasks.tables import Cell, find_tables_digital, find_tables_image, make_table
 
 pytestmark = pytest.mark.timeout(300)
 

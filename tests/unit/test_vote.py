@@ -178,7 +178,8 @@ def test_calibration_round_trips_through_json():
 @pytest.mark.parametrize(
     "text",
     ["l0ss of power", "c1ient", "T0TAL 12.50", "SUBT0TAL", "CA5H", "5ale today", "hell0", "TOTAL 1O5.00",
-     "12.5O", "bell\x07", "x \ufffd y", "., ;: ~^", "paid . , ;", "total ~^`", "", "   "],
+     "12.5O", "bell\x07", "x \ufffd y", "., ;: ~^", "paid . , ;", "total ~^`", "", "   ",
+     "e IBM MT/ST (Magnetic Tape)", "« WordStar (1978)", "° Google Docs"],
 )
 def test_suspicious_text_escalates(text):
     assert should_escalate(reading(text, 0.99, "tesseract"), threshold=0.8)
@@ -188,7 +189,7 @@ def test_suspicious_text_escalates(text):
     "text",
     ["TOTAL $12.50", "3rd floor", "open 10am", "16GB RAM", "Vitamin B12", "MP3 player", "4x4", "-----", "Thanks...",
      "- - -", "Rice 12kg", "VAT 20%", "Invoice INV-00123", "A4 paper", "*** TOTAL ***", "(555) 123-4567",
-     "12/03/2024", "B2B", "Qty: 2", "co-op", "COVID-19", "café crème"],
+     "12/03/2024", "B2B", "Qty: 2", "co-op", "COVID-19", "café crème", "e.g. Microsoft Word", "o'clock News"],
 )
 def test_ordinary_text_does_not_escalate(text):
     assert not should_escalate(reading(text, 0.99, "tesseract"), threshold=0.8)

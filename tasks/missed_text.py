@@ -1,0 +1,142 @@
+"""Text that page layout analysis left out: ink outside every detected line, grouped into word-sized boxes.
+
+Tesseract's page segmentation drops small isolated text, most often the numbers of a numbered list ("2.", "3."
+hanging left of their paragraphs) and page numbers. What is left on the page once the detected lines are masked out
+is cheap to find with connected components; only groups of character-sized ink are kept, so rules, specks and
+pictures do not come back as text.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from statistics import median
+
+import cv2
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from tasks.models import BBox, Block, Line
+from tasks.ocr.base import LineReading, pixel_box, split_words
+
+MASK_MARGIN = 0.15
+"""Detected lines are masked out grown by this fraction of their height, so their own edges do not come back."""
+CHARACTER_HEIGHT = (0.45, 1.6)
+"""A component counts as a character when its height lies in this range of the page's median line height."""
+JOIN_GAP = 0.8
+"""Ink closer than this many line heights side by side belongs to one group (a word or a short phrase)."""
+TRAILING_PUNCTUATION = 0.4
+"""A group's box reaches this many line heights past its last character (punctuation is not character-sized)."""
+MAX_GROUPS = 40
+"""More leftover groups than this means the rest is a picture or a chart, not missed text: none is kept."""
+SAME_LINE_SIMILARITY = 0.8
+"""A reading of line + group must match the line's own text this closely for its extra words to count."""
+MIN_CONFIDENCE = 0.5
+"""A missed group's reading is kept only from this confidence, and only when it holds a letter or a digit."""
+
+
+def missed_boxes(image_path: str, lines: list[Line]) -> list[BBox]:
+    """Boxes (normalised) of character-sized ink outside every line."""
+    if not lines:
+        return []
+    page = cv2.imread(image_path, cv2.IMREAD_GRAYSCALE)
+    if page is None:
+        return []
+    height, width = page.shape
+    line_height = median(line.bbox[3] - line.bbox[1] for line in lines) * height
+    _, ink = cv2.threshold(page, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    for line in lines:
+        x0, y0, x1, y1 = pixel_box(line.bbox, width, height, MASK_MARGIN)
+        ink[y0:y1, x0:x1] = 0
+    characters = _character_mask(ink, line_height)
+    if not characters.any():
+        return []
+    # Characters side by side join into groups; a group reaches a little past its last character, for the full
+    # stop after a list number.
+    reach = max(1, round(JOIN_GAP * line_height))
+    joined = cv2.dilate(characters, np.ones((1, reach), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    if count - 1 > MAX_GROUPS:
+        return []
+    trail = TRAILING_PUNCTUATION * line_height
+    return [((x + reach // 2) / width, y / height, min(width, x + w - reach // 2 + trail) / width, (y + h) / height)
+            for x, y, w, h, _ in stats[1:]]
+
+
+def _character_mask(ink: np.ndarray, line_height: float) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    low, high = CHARACTER_HEIGHT
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    keep = (heights >= low * line_height) & (heights <= high * line_height) & (widths <= 2 * line_height)
+    keep[0] = False  # the background
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def add_missed(blocks: list[Block], boxes: list[BBox], read: Callable[[list[BBox]], list[LineReading]]) -> list[Block]:
+    """The blocks with each readable missed group added: to the line on its row (a list number left of its item
+    starts that line), or as a block of its own.
+
+    A group beside a line is read together with that line, since a recogniser reads a lone "5." badly; what the
+    reading has beyond the line's own words is the group's text.
+    """
+    blocks = [block.model_copy(update={"lines": list(block.lines)}) for block in blocks]
+    neighbours = [_line_on_row(blocks, box) for box in boxes]
+    targets = [box if at is None else _union(blocks[at[0]].lines[at[1]].bbox, box) for box, at in zip(boxes, neighbours)]
+    for box, at, reading in zip(boxes, neighbours, read(targets)):
+        if reading.confidence < MIN_CONFIDENCE:
+            continue
+        if at is None:
+            text = reading.text
+        else:
+            line = blocks[at[0]].lines[at[1]]
+            text = _extra_words(reading.text, line.text, before=box[0] < line.bbox[0])
+        if not any(char.isalnum() for char in text):
+            continue
+        found = Line(text=text, bbox=box, confidence=reading.confidence, engine=reading.engine,
+                     words=split_words(text, box, reading.confidence, reading.engine))
+        if at is None:
+            blocks.append(Block(bbox=box, lines=[found]))
+            continue
+        block = blocks[at[0]]
+        block.lines[at[1]] = _merge(block.lines[at[1]], found)
+        blocks[at[0]] = block.model_copy(update={"bbox": _union(block.bbox, box)})
+    return blocks
+
+
+def _extra_words(reading: str, line_text: str, before: bool) -> str:
+    """The words a reading of line + group has beyond the line's own (at the side the group is on); nothing when the
+    rest of the reading does not match the line."""
+    words, line_words = reading.split(), line_text.split()
+    extra = len(words) - len(line_words)
+    if extra < 1:
+        return ""
+    group, rest = (words[:extra], words[extra:]) if before else (words[-extra:], words[:-extra])
+    if Levenshtein.normalized_similarity(" ".join(rest), line_text) < SAME_LINE_SIMILARITY:
+        return ""
+    return " ".join(group)
+
+
+def _line_on_row(blocks: list[Block], box: BBox) -> tuple[int, int] | None:
+    """The nearest line whose vertical extent holds the box's middle and that starts or ends within two of its
+    heights of the box."""
+    middle = (box[1] + box[3]) / 2
+    best, best_gap = None, None
+    for block_index, block in enumerate(blocks):
+        for line_index, line in enumerate(block.lines):
+            x0, y0, x1, y1 = line.bbox
+            if not y0 <= middle <= y1:
+                continue
+            gap = max(x0 - box[2], box[0] - x1, 0.0)
+            if gap <= 2 * (y1 - y0) and (best_gap is None or gap < best_gap):
+                best, best_gap = (block_index, line_index), gap
+    return best
+
+
+def _merge(line: Line, found: Line) -> Line:
+    before = found.bbox[0] < line.bbox[0]
+    first, second = (found, line) if before else (line, found)
+    confidence = min(line.confidence, found.confidence)
+    return Line(text=f"{first.text} {second.text}", bbox=_union(line.bbox, found.bbox), confidence=confidence,
+                engine=line.engine, words=first.words + second.words)
+
+
+def _union(a: BBox, b: BBox) -> BBox:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
