@@ -52,18 +52,14 @@ def adjacency_relations(cells: Iterable[Cell]) -> Counter[Relation]:
     max_col = max(c for _, c in grid)
     pairs: set[tuple[int, int, str]] = set()
     for index, cell in enumerate(cells):
-        for r in range(cell.row, cell.row + max(1, cell.row_span)):
-            for c in range(cell.col + max(1, cell.col_span), max_col + 1):
-                other = grid.get((r, c))
-                if other is not None and other != index:
-                    pairs.add((index, other, "H"))
-                    break
-        for c in range(cell.col, cell.col + max(1, cell.col_span)):
-            for r in range(cell.row + max(1, cell.row_span), max_row + 1):
-                other = grid.get((r, c))
-                if other is not None and other != index:
-                    pairs.add((index, other, "V"))
-                    break
+        row_end, col_end = cell.row + max(1, cell.row_span), cell.col + max(1, cell.col_span)
+        rightwards = [[(r, c) for c in range(col_end, max_col + 1)] for r in range(cell.row, row_end)]
+        downwards = [[(r, c) for r in range(row_end, max_row + 1)] for c in range(cell.col, col_end)]
+        for direction, rays in (("H", rightwards), ("V", downwards)):
+            for ray in rays:
+                other = next((grid[p] for p in ray if grid.get(p) is not None and grid[p] != index), None)
+                if other is not None:
+                    pairs.add((index, other, direction))
     return Counter((normalise_cell_text(cells[a].text), normalise_cell_text(cells[b].text), d) for a, b, d in pairs)
 
 
