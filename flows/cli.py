@@ -30,6 +30,19 @@ err_console = Console(stderr=True)
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
+def _split_engines(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    from tasks.ocr import ENGINES
+
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ENGINES]
+    if not names or unknown:
+        raise typer.BadParameter(f"unknown engine(s) {', '.join(unknown) or '(none given)'}; known: "
+                                 f"{', '.join(ENGINES)}")
+    return names
+
+
 def _check_pages(spec: str | None) -> str | None:
     try:
         parse_page_ranges(spec, 1)
@@ -47,6 +60,9 @@ def parse(
     pages: Annotated[str | None, typer.Option(help="Page ranges, e.g. 1-3,7", callback=_check_pages)] = None,
     ocr_mode: Annotated[OcrMode, typer.Option(help="fast, auto, ensemble or agentic")] = "auto",
     lang: Annotated[str, typer.Option(help="OCR language(s), e.g. eng or eng+deu")] = "eng",
+    engines: Annotated[str | None, typer.Option(
+        help="OCR engines that vote, comma-separated (default: tesseract,paddle,easyocr). Tesseract always "
+             "finds the lines and is fast mode's engine", callback=_split_engines)] = None,
     deskew: Annotated[bool, typer.Option(help="Straighten slightly rotated scans")] = True,
     denoise: Annotated[bool, typer.Option(help="Remove speckle noise from scans")] = False,
     binarize: Annotated[bool, typer.Option(help="Black-and-white thresholding of scans")] = False,
@@ -56,7 +72,8 @@ def parse(
 ) -> None:
     """Parse documents into the results dataset; exit 1 if any document failed."""
     options = ProcessOptions(dpi=dpi, pages=pages, ocr_mode=ocr_mode, language=lang, tables=tables, figures=figures,
-                             enhance=EnhanceOptions(deskew=deskew, denoise=denoise, binarize=binarize))
+                             enhance=EnhanceOptions(deskew=deskew, denoise=denoise, binarize=binarize),
+                             **({"engines": engines} if engines else {}))
     summaries = run_documents(inputs, options, out or get_settings().results_uri, show_progress=not as_json)
     if as_json:
         print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))

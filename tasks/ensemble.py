@@ -33,16 +33,11 @@ class DetectedPage(BaseModel):
     image: PageImage
     blocks_path: str
     escalated: list[int] = Field(default_factory=list)
-    """Indexes (in reading order) of the lines the other engines read."""
+    """Indexes (in reading order) of the lines the recognisers read."""
     escalated_boxes: list[BBox] = Field(default_factory=list)
     escalated_texts: list[str] = Field(default_factory=list)
     """Tesseract's reading of each escalated line."""
     blank: bool = False
-
-    def narrowed(self, keep: list[bool]) -> DetectedPage:
-        """The page with only the escalated lines marked in `keep`."""
-        fields = ("escalated", "escalated_boxes", "escalated_texts")
-        return self.model_copy(update={name: [x for x, k in zip(getattr(self, name), keep) if k] for name in fields})
 
 
 class EngineReadings(BaseModel):
@@ -94,16 +89,6 @@ def recognise_page(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
     except Exception as exc:  # noqa: BLE001 - any engine failure is recorded and the vote goes on without it
         return EngineReadings(engine=engine, error=as_docuforge_error(exc).message)
     return EngineReadings(engine=engine, lines=page.escalated, readings=readings)
-
-
-def disputed(page: DetectedPage, first: EngineReadings) -> DetectedPage:
-    """The cascade's second stage: the escalated lines the first other engine read differently from Tesseract
-    (all of them when it could not read the page)."""
-    if first.error is not None:
-        return page
-    theirs = dict(zip(first.lines, first.readings))
-    return page.narrowed([index not in theirs or theirs[index].text != text
-                          for index, text in zip(page.escalated, page.escalated_texts)])
 
 
 def vote_page(job: Job, page: DetectedPage, others: list[EngineReadings]) -> PageSummary:

@@ -44,14 +44,15 @@ class ProcessOptions(BaseModel):
     )
     engines: list[str] = Field(
         default_factory=lambda: ["tesseract", "paddle", "easyocr"],
-        description="OCR engines (ensemble and auto modes); fast mode uses the first",
+        description="OCR engines that vote in auto and ensemble modes; Tesseract always finds the lines and is "
+                    "fast mode's engine",
     )
     engine_weights: dict[str, float] = Field(
         default_factory=lambda: {"tesseract": 0.4, "paddle": 0.4, "easyocr": 0.2},
         description="Vote weight of each engine (multiplied by its calibrated confidence)",
     )
     escalate_below: float = Field(
-        0.95, ge=0, le=1, description="auto mode: lines read with less confidence than this go to the other engines"
+        0.95, ge=0, le=1, description="auto mode: lines read with less confidence than this go to the cascade's engine"
     )
     tables: bool = Field(True, description="Find tables (cells, spans, HTML and Markdown) on the pages")
     figures: bool = Field(True, description="Find figures on the pages, with their captions, and store a crop of each")

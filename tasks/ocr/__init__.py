@@ -16,10 +16,10 @@ ENGINES: dict[str, str] = {
 """Engine name → "module:class". The modules import their heavy packages lazily, so listing costs nothing."""
 
 _instances: dict[str, OcrEngine] = {}
-_lock = threading.Lock()
+_load_locks: dict[str, threading.Lock] = {name: threading.Lock() for name in ENGINES}
 _engine_locks: dict[str, threading.Lock] = {name: threading.Lock() for name in ENGINES}
 
-__all__ = ["ENGINES", "LineReading", "OcrEngine", "available_engines", "engine_class", "engine_lock", "get_engine"]
+__all__ = ["ENGINES", "LineReading", "OcrEngine", "available_engines", "engine_class", "engine_lock", "get_engine", "preload"]
 
 
 def engine_class(name: str) -> type[OcrEngine]:
@@ -38,14 +38,29 @@ def get_engine(name: str) -> OcrEngine:
     """The process's one instance of the engine (its models loaded on first use); EngineError when unavailable."""
     if name in _instances:
         return _instances[name]
-    with _lock:
+    cls = engine_class(name)
+    with _load_locks[name]:
         if name not in _instances:
-            cls = engine_class(name)
             reason = cls.available()
             if reason is not None:
                 raise EngineError(f"OCR engine {name} is not available: {reason}")
             _instances[name] = cls()
         return _instances[name]
+
+
+def preload(names: list[str]) -> threading.Thread:
+    """Load engines on a background thread, so their models are ready when the first line reaches them. A failure
+    is left for that first real use to record."""
+    def load() -> None:
+        for name in names:
+            try:
+                get_engine(name)
+            except Exception:  # noqa: BLE001, S110 - reported by the call that needs the engine
+                pass
+
+    thread = threading.Thread(target=load, name="docuforge-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def engine_lock(name: str) -> threading.Lock:

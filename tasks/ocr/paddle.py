@@ -59,8 +59,7 @@ class PaddleEngine(OcrEngine):
         params = {f"{task}.model_path": os.path.join(_models_dir(), file) for task, file in MODELS.items()}
         params.update({"Global.use_cls": False, "Global.log_level": "error"})
         self._ocr = RapidOCR(params=params)
-        self._ocr._load_det_model()  # load both models now, once, rather than on the first page
-        self._recogniser = self._ocr._load_rec_model()
+        self._recogniser = self._ocr._load_rec_model()  # the detector loads on first use (not in the cascade)
         if not self._recogniser.session.have_key():
             raise EngineError("paddle: the recognition model carries no character list")
         self._lock = threading.Lock()  # RapidOCR keeps per-call settings on the instance

@@ -84,6 +84,16 @@ def test_usage_errors_exit_2(tmp_path):
     assert runner.invoke(app, ["parse", str(SAMPLE), "--pages", "3-1"]).exit_code == 2
     assert runner.invoke(app, ["parse"]).exit_code == 2
     assert runner.invoke(app, ["parse", str(SAMPLE), "--ocr-mode", "magic"]).exit_code == 2
+    unknown = runner.invoke(app, ["parse", str(SAMPLE), "--engines", "tesseract,nonesuch"])
+    assert unknown.exit_code == 2 and "nonesuch" in unknown.output
     help_text = runner.invoke(app, ["--help"]).stdout
     for command in ("parse", "demo", "bench"):
         assert command in help_text
+
+
+def test_engines_pick_the_voting_set(tmp_path):
+    result = CliRunner().invoke(app, ["parse", str(SAMPLE), "--pages", "2", "--ocr-mode", "ensemble",
+                                      "--engines", "tesseract,easyocr", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    engines = set(ResultsStore(str(tmp_path)).read("lines").column("engine").to_pylist())
+    assert engines == {"tesseract", "easyocr", "ensemble"}

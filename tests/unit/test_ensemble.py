@@ -2,7 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tasks.ensemble import DetectedPage, EngineReadings, _voted_line, disputed
+from flows.ocr_ensemble import recognisers
+from tasks.ensemble import _voted_line
 from tasks.models import Document, Job, Line, PageImage, ProcessOptions, Word
 from tasks.ocr.base import LineReading
 from tasks.ocr.vote import vote_line
@@ -33,26 +34,17 @@ def test_voted_line_keeps_every_engine_reading_with_its_own_confidence():
     assert voted.words[0].bbox[0] == pytest.approx(0.1) and voted.words[1].bbox[2] == pytest.approx(0.5)
 
 
-def _detected(texts: list[str]) -> DetectedPage:
-    image = PageImage(page_number=1, path="page.pgm", dpi=300, width=100, height=100)
-    boxes = [(0.1, 0.1 * i, 0.9, 0.1 * i + 0.05) for i in range(len(texts))]
-    return DetectedPage(image=image, blocks_path="lines.json", escalated=[0, 2, 5], escalated_boxes=boxes,
-                        escalated_texts=texts)
 
 
-def test_cascade_sends_on_only_the_lines_the_first_engine_read_differently():
-    page = _detected(["Tota1 due", "Invoice", "12.50"])
-    paddle = EngineReadings(engine="paddle", lines=[0, 2, 5], readings=[
-        LineReading(text="Total due", confidence=0.9, engine="paddle"),
-        LineReading(text="Invoice", confidence=0.9, engine="paddle"),
-        LineReading(text="12.5O", confidence=0.9, engine="paddle")])
-
-    rest = disputed(page, paddle)
-
-    assert rest.escalated == [0, 5] and rest.escalated_texts == ["Tota1 due", "12.50"]
-    assert rest.escalated_boxes == [page.escalated_boxes[0], page.escalated_boxes[2]]
-
-
-def test_cascade_sends_on_every_doubtful_line_when_the_first_engine_failed():
-    page = _detected(["a", "b", "c"])
-    assert disputed(page, EngineReadings(engine="paddle", error="paddle: crashed")) == page
+@pytest.mark.parametrize(("mode", "engines", "weights", "expected"), [
+    ("fast", None, None, []),
+    ("auto", None, None, ["paddle"]),
+    ("ensemble", None, None, ["paddle", "easyocr"]),
+    ("auto", ["tesseract", "easyocr"], None, ["easyocr"]),
+    ("auto", None, {"tesseract": 0.4, "paddle": 0.1, "easyocr": 0.5}, ["easyocr"]),
+    ("ensemble", None, {"tesseract": 0.4, "paddle": 0.1, "easyocr": 0.5}, ["easyocr", "paddle"]),
+])
+def test_recognisers_by_mode(mode, engines, weights, expected):
+    options = ProcessOptions(ocr_mode=mode, **({"engines": engines} if engines else {}),
+                             **({"engine_weights": weights} if weights else {}))
+    assert recognisers(_job().model_copy(update={"options": options})) == expected

@@ -60,6 +60,15 @@ def test_an_unavailable_engine_is_an_engine_error(monkeypatch):
         get_engine("nonesuch")
 
 
+def test_preload_loads_in_the_background_and_leaves_failures_to_the_first_use(monkeypatch):
+    monkeypatch.setattr(tasks.ocr, "_instances", {})
+    monkeypatch.setattr(engine_class("paddle"), "available", classmethod(lambda cls: "no models here"))
+    tasks.ocr.preload(["paddle", "tesseract"]).join(timeout=120)
+    assert set(tasks.ocr._instances) == {"tesseract"}
+    with pytest.raises(EngineError, match="no models here"):
+        get_engine("paddle")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_read_page_on_a_real_scan(name, scan):
     path, truth = scan
