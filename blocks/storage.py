@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from prefect_aws import AwsCredentials, S3Bucket
 from prefect_aws.client_parameters import AwsClientParameters
 
 
-def aws_credentials_from_env() -> AwsCredentials:
-    """Credentials from the standard AWS variables; AWS_ENDPOINT_URL points every client at another endpoint."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+def aws_credentials_from_env(env: Mapping[str, str] | None = None) -> AwsCredentials:
+    """Credentials from the standard AWS variables (of `env`, default this process's environment);
+    AWS_ENDPOINT_URL points every client at another endpoint."""
+    env = os.environ if env is None else env
+    endpoint = env.get("AWS_ENDPOINT_URL") or None
     return AwsCredentials(
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=os.environ.get("AWS_SESSION_TOKEN"),
-        region_name=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION"),
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+        region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"),
         aws_client_parameters=AwsClientParameters(endpoint_url=endpoint),
     )
 
@@ -40,3 +43,8 @@ def s3_bucket(bucket_name: str, folder: str = "", credentials: AwsCredentials | 
 def s3_client(credentials: AwsCredentials | None = None):
     """A boto3 S3 client configured like the S3Bucket block (for listing and deleting)."""
     return (credentials or aws_credentials_from_env()).get_s3_client()
+
+
+def sqs_client(credentials: AwsCredentials | None = None):
+    """A boto3 SQS client with the same credentials and endpoint as the S3 client."""
+    return (credentials or aws_credentials_from_env()).get_client("sqs")

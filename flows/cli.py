@@ -144,5 +144,66 @@ def print_summary(summaries: list[JobSummary]) -> None:
             err_console.print(f"[red]✗[/] \\[{s.error_category}] {escape(s.error)}")
 
 
+def _log_to_stderr(logger_name: str) -> None:
+    """Rich on a terminal; one plain line per record in a log file."""
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger(logger_name)
+    logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        if err_console.is_terminal:
+            handler: logging.Handler = RichHandler(console=err_console, show_path=False)
+        else:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.propagate = False
+
+
+@app.command("s3-bridge")
+def s3_bridge(
+    queue_url: Annotated[str, typer.Option(help="The SQS queue that receives the bucket's notifications")],
+    prefix: Annotated[list[str] | None, typer.Option(help="Only keys starting with this (repeatable)")] = None,
+    suffix: Annotated[list[str] | None, typer.Option(
+        help="Only keys ending with this, in any case, e.g. .pdf (repeatable)")] = None,
+    wait_seconds: Annotated[int | None, typer.Option(
+        help="Long poll: how long one receive waits for messages, 0-20 s (default: the longest)")] = None,
+    once: Annotated[bool, typer.Option(help="Drain the queue (until a receive comes back empty), then exit")] = False,
+) -> None:
+    """Turn S3 ObjectCreated notifications on an SQS queue into docuforge.document.received events."""
+    from pydantic import ValidationError
+
+    from deployments.s3_bridge import BridgeOptions, run_bridge
+    from tasks.errors import DocuforgeError
+
+    given = {"queue_url": queue_url, "prefixes": prefix or [], "suffixes": suffix or [], "wait_seconds": wait_seconds}
+    try:
+        options = BridgeOptions.model_validate({name: value for name, value in given.items() if value is not None})
+    except ValidationError as exc:
+        raise typer.BadParameter("; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}"
+                                           for e in exc.errors())) from exc
+    _log_to_stderr("deployments.s3_bridge")
+    try:
+        run_bridge(options, once=once)
+    except DocuforgeError as exc:
+        err_console.print(f"[red]✗[/] \\[{exc.category}] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
+
+
+@app.command("s3-notify")
+def s3_notify(
+    bucket: Annotated[str, typer.Option(help="The bucket whose new objects are announced")],
+    queue_url: Annotated[str, typer.Option(help="The SQS queue the bridge reads")],
+    prefix: Annotated[str, typer.Option(help="Only keys starting with this")] = "",
+    suffix: Annotated[str, typer.Option(
+        help="Only keys ending with this, e.g. .pdf (S3 matches case-sensitively)")] = "",
+) -> None:
+    """Point a bucket's ObjectCreated notifications at an SQS queue (the bucket's other notifications are kept)."""
+    from deployments.s3_bridge import notify_queue
+
+    _log_to_stderr("deployments.s3_bridge")
+    notify_queue(bucket, queue_url, prefix=prefix, suffix=suffix)
+
+
 if __name__ == "__main__":
     app()
