@@ -201,3 +201,61 @@ def tables(
         out_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     if any(row.status == "error" for row in report.documents):
         raise typer.Exit(1)
+
+
+@bench_app.command()
+def stack(
+    uploads: Annotated[int, typer.Option(min=1, max=500, help="Objects uploaded, one at a time")] = 20,
+    keep: Annotated[Optional[Path], typer.Option(file_okay=False, help="Keep the stack's files and logs here")] = None,
+) -> None:
+    """Event → flow-run latency on a local stack (Prefect server and worker, moto S3/SQS, the S3 bridge)."""
+    import tempfile
+
+    from deployments.local_stack import LocalStack
+    from deployments.stack_bench import measure_event_latency
+
+    root = keep or Path(tempfile.mkdtemp(prefix="docuforge-stack-"))
+    with console.status("starting the stack"), LocalStack(root) as running:
+        console.print(f"stack up: Prefect {running.api_url}, S3/SQS {running.s3_endpoint}; logs in {root}/logs")
+        with console.status(f"uploading {uploads} objects, one at a time"):
+            report = measure_event_latency(running, uploads)
+    table = Table(title=f"docuforge bench stack ({uploads} uploads)")
+    for column in ("upload → run created (s)", "upload → run running (s)"):
+        table.add_column(column, justify="right")
+    for sample in report.samples:
+        table.add_row(number(sample.created_s), number(sample.started_s))
+    table.add_section()
+    table.add_row(number(report.median_created_s), number(report.median_started_s), style="bold")
+    console.print(table)
+    console.print(f"median upload → running: {report.median_started_s:.2f} s (max {report.max_started_s:.2f} s); "
+                  "'running' is the worker's flow-run process having started the flow")
+
+
+@bench_app.command("batch")
+def batch_bench(
+    documents: Annotated[int, typer.Option(min=1, max=10000, help="Generated one-page scans in the batch")] = 100,
+    batch_size: Annotated[int, typer.Option(min=1, help="Documents processed at once")] = 4,
+    out: Annotated[Optional[Path], typer.Option(file_okay=False, help="Where the scans and results go")] = None,
+) -> None:
+    """Generate small scans and run the batch flow over them; count the documents rows and the documents/min."""
+    import tempfile
+    import time
+
+    from flows.batch import batch
+    from tasks.bench.scans import make_scans
+    from tasks.store import ResultsStore
+
+    root = out or Path(tempfile.mkdtemp(prefix="docuforge-batch-"))
+    with console.status(f"generating {documents} scans"):
+        scans = make_scans(root / "scans", documents)
+    started = time.perf_counter()
+    with console.status(f"processing {documents} documents, {batch_size} at once"):
+        summary = batch(sources=[str(path) for path in scans], batch_size=batch_size,
+                        results_uri=str(root / "results"))
+    minutes = (time.perf_counter() - started) / 60
+    rows = ResultsStore(str(root / "results")).read("documents").to_pylist()
+    statuses = {status: sum(row["status"] == status for row in rows) for status in sorted({r["status"] for r in rows})}
+    console.print(f"batch {summary.batch_id}: {len(rows)} documents rows for {documents} scans {statuses}; "
+                  f"{documents / minutes:.1f} documents/min ({minutes:.2f} min, flow included); results in {root}")
+    if len(rows) != documents:
+        raise typer.Exit(1)

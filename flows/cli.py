@@ -10,7 +10,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import json  # noqa: E402
 import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Annotated  # noqa: E402
+from typing import TYPE_CHECKING, Annotated  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -21,6 +21,9 @@ from rich.table import Table  # noqa: E402
 from flows.bench_cli import bench_app  # noqa: E402
 from tasks.models import EnhanceOptions, JobSummary, OcrMode, ProcessOptions, parse_page_ranges  # noqa: E402
 from tasks.settings import get_settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from tasks.batch import BatchSummary
 
 app = typer.Typer(help="Docuforge: documents in, Parquet out — text layer or OCR, on Prefect.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -93,6 +96,62 @@ def demo(out: Annotated[str | None, typer.Option(help="Results root")] = None) -
     out_console.print(f"  .venv/bin/python -c \"import pandas as pd; print(pd.read_parquet('{root}/pages')"
                       f"[['page_number', 'text_source', 'confidence', 'text']])\"", soft_wrap=True, markup=False)
     raise typer.Exit(0 if all(s.status == "completed" for s in summaries) else 1)
+
+
+@app.command("batch")
+def batch_command(
+    inputs: Annotated[list[str], typer.Argument(help="Files or URIs: path, file://, s3://bucket/key")],
+    batch_size: Annotated[int | None, typer.Option(
+        min=1, help="Documents processed at once (default: the batch flow's)")] = None,
+    delay: Annotated[float | None, typer.Option(min=0, help="Seconds to wait between batches (default: none)")] = None,
+    out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix")] = None,
+) -> None:
+    """Process documents as one batch (the batch flow): a row in `batches`, a report; exit 1 if any failed."""
+    from flows.batch import batch
+
+    _quiet_run_logs()
+    given = {"batch_size": batch_size, "batch_delay_s": delay, "results_uri": out}
+    summary = batch(sources=inputs, **{name: value for name, value in given.items() if value is not None})
+    print_summary(summary.documents)
+    print_batch_totals(summary)
+    raise typer.Exit(0 if summary.status == "completed" else 1)
+
+
+@app.command()
+def ingest(
+    prefix_uri: Annotated[str, typer.Argument(help="A local folder or s3://bucket/prefix (listed recursively)")],
+    out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix")] = None,
+) -> None:
+    """Process the documents under a folder or S3 prefix that are not done yet (the scheduled-ingestion flow)."""
+    from flows.ingestion import scheduled_ingestion
+    from tasks.errors import DocuforgeError
+
+    _quiet_run_logs()
+    try:
+        summary = scheduled_ingestion(prefix_uri=prefix_uri, results_uri=out)
+    except DocuforgeError as exc:
+        err_console.print(f"[red]✗[/] \\[{exc.category}] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
+    plan = summary.plan
+    out_console.print(f"{plan.listed} listed, {plan.skipped} already done, {len(plan.pending)} to process, "
+                      f"{plan.deferred} left for later")
+    if summary.batch is not None:
+        print_summary(summary.batch.documents)
+        print_batch_totals(summary.batch)
+    raise typer.Exit(0 if summary.batch is None or summary.batch.status == "completed" else 1)
+
+
+def _quiet_run_logs() -> None:
+    """Each failure is reported once, by the summary; Prefect's own run logs would repeat it."""
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def print_batch_totals(summary: BatchSummary) -> None:
+    rate = f", {summary.documents_per_min} documents/min" if summary.documents_per_min is not None else ""
+    out_console.print(f"Batch [bold]{summary.batch_id}[/]: {summary.completed} completed, {summary.partial} partial, "
+                      f"{summary.failed} failed; {summary.pages} pages in {summary.duration_ms / 1000:.1f} s{rate}. "
+                      f"Results: [bold]{escape(summary.results_uri)}[/]")
 
 
 def run_documents(inputs: list[str], options: ProcessOptions, results_uri: str,

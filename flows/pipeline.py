@@ -23,8 +23,9 @@ from tasks.models import (
 )
 from tasks.page import failed_page, picture_page_task, plan_page_task, scanned_regions_task
 from tasks.progress import PageProgress
+from tasks.report import publish_job_summary
 from tasks.settings import get_settings
-from tasks.store import JobWriter, ResultsStore, store_results_task
+from tasks.store import JobWriter, ResultsStore, options_column, store_results_task
 
 
 @flow(name="process-document", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
@@ -34,7 +35,15 @@ def process_document(
     options: ProcessOptions = ProcessOptions(),
     results_uri: str | None = None,
 ) -> State:
-    """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset."""
+    """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset.
+
+    Args:
+        source: The document: a path, file://, s3://bucket/key or http(s):// URL.
+        operation: What to do with it (parse: text, Markdown, words, tables and figures).
+        options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits.
+        results_uri: Where the Parquet results go: a folder or s3://bucket/prefix (default: the results block,
+            else $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results).
+    """
     started_at = datetime.now(UTC)
     store_uri = results_uri or get_settings().results_uri
     work_dir = tempfile.mkdtemp(prefix="job-", dir=_work_root())
@@ -122,6 +131,7 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str) -> JobSummary
                        [page.path for page in pages], row)
     event = EventName.document_failed if status == "failed" else EventName.document_processed
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
+    publish_job_summary(summary)
     return summary
 
 
@@ -143,6 +153,7 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
     writer.commit(_document_row(summary, document, options, started_at, engines=[]))
     emit(EventName.document_failed, job_id, uri, _event_payload(summary))
+    publish_job_summary(summary)
     return summary
 
 
@@ -173,7 +184,7 @@ def _document_row(summary: JobSummary, document: Document | None, options: Proce
         "mime_type": document.mime_type if document else None,
         "size_bytes": document.size_bytes if document else None, "num_pages": summary.num_pages,
         "status": summary.status, "error_category": summary.error_category, "error": summary.error,
-        "ocr_mode": options.ocr_mode, "engines": engines, "options": json.dumps(options.fingerprint(), sort_keys=True),
+        "ocr_mode": options.ocr_mode, "engines": engines, "options": options_column(options),
         "pages_ok": summary.pages_ok, "pages_failed": summary.pages_failed, "started_at": started_at,
         "finished_at": datetime.now(UTC), "duration_ms": summary.duration_ms,
     }

@@ -1,11 +1,15 @@
-"""Event names (declared once) and the helper that emits them."""
+"""Event names (declared once) and the helpers that emit them."""
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from prefect.events import emit_event
+
+from tasks.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +25,22 @@ class EventName(StrEnum):
     batch_completed = "docuforge.batch.completed"
     workflow_completed = "docuforge.workflow.completed"
     processing_error = "docuforge.processing.error"
+    workflow_data_transformed = "docuforge.workflow.data_transformed"
 
 
-def job_resource(job_id: str) -> dict[str, str]:
-    return {"prefect.resource.id": f"docuforge.job.{job_id}", "prefect.resource.name": job_id}
+WORKFLOW_EVENT_PREFIX = "docuforge.workflow."
+STEP_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def workflow_step_event(next_step: str) -> str:
+    """The event that starts a workflow's next step: docuforge.workflow.<next_step>. The step must be a plain
+    identifier and not one of the declared workflow events (a step cannot announce a workflow's completion)."""
+    name = WORKFLOW_EVENT_PREFIX + next_step
+    if not STEP_NAME.fullmatch(next_step) or name in set(EventName):
+        declared = sorted(n.removeprefix(WORKFLOW_EVENT_PREFIX) for n in EventName
+                          if n.startswith(WORKFLOW_EVENT_PREFIX))
+        raise BadInput(f"next step {next_step!r} must be a lowercase identifier (a-z, 0-9, _) other than {declared}")
+    return name
 
 
 def emit(name: EventName, job_id: str, document_uri: str, payload: dict[str, Any]) -> str | None:
@@ -32,13 +48,20 @@ def emit(name: EventName, job_id: str, document_uri: str, payload: dict[str, Any
 
     Callers pass only redacted URIs and no secrets: payloads are visible in the Prefect UI.
     """
+    return emit_about(name, "job", job_id, payload,
+                      related=[{"prefect.resource.id": document_uri, "prefect.resource.role": "document"}])
+
+
+def emit_about(name: str, kind: str, key: str, payload: dict[str, Any],
+               related: Sequence[dict[str, str]] = ()) -> str | None:
+    """Emit an event about docuforge.<kind>.<key> (a job, batch or workflow). Returns the event id, if sent."""
     event = emit_event(
         event=str(name),
-        resource=job_resource(job_id),
-        related=[{"prefect.resource.id": document_uri, "prefect.resource.role": "document"}],
+        resource={"prefect.resource.id": f"docuforge.{kind}.{key}", "prefect.resource.name": key},
+        related=list(related),
         payload=payload,
     )
     if event is None:
-        log.warning("event %s for job %s was not sent (no Prefect events client)", name, job_id)
+        log.warning("event %s for %s %s was not sent (no Prefect events client)", name, kind, key)
         return None
     return str(event.id)

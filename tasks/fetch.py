@@ -184,12 +184,12 @@ def _download_s3(bucket_name: str, key: str, partial: Path, limits: Limits) -> N
         # _sync=True: this function is synchronous even when called from async code.
         bucket.download_object_to_path(key, partial, _sync=True)
     except ClientError as exc:
-        raise _s3_error(exc, uri) from exc
+        raise s3_error(exc, uri) from exc
     except (BotoConnectionError, HTTPClientError, RetriesExceededError) as exc:
         raise NetworkError(f"{uri}: cannot reach S3 ({_one_line(exc)})") from exc
 
 
-def _s3_error(exc: ClientError, uri: str) -> DocuforgeError:
+def s3_error(exc: ClientError, uri: str) -> DocuforgeError:
     code = exc.response.get("Error", {}).get("Code", "")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     if code in S3_NOT_FOUND_CODES:

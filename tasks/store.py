@@ -7,6 +7,7 @@ the earlier run left it. Figure crops: <root>/crops/<job_id>/<name>.png, replace
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 from prefect import task
 
 from blocks.storage import s3_bucket, s3_client, split_s3_uri
-from tasks.models import BBox, Block, PageResult, Table
+from tasks.models import BBox, Block, PageResult, ProcessOptions, Table
 from tasks.retry import retry_if_retryable
 
 BBOX = pa.struct([("x0", pa.float32()), ("y0", pa.float32()), ("x1", pa.float32()), ("y1", pa.float32())])
@@ -80,7 +81,24 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("job_id", pa.string()), ("section_id", pa.int32()), ("original", pa.string()), ("corrected", pa.string()),
         ("reason", pa.string()), ("confidence", pa.float32()), ("validated", pa.bool_()),
     ]),
+    # One row per batch run, in a file named by batch id; sources[i] was processed as job_ids[i].
+    "batches": pa.schema([
+        ("batch_id", pa.string()), ("status", pa.string()), ("n_documents", pa.int32()),
+        ("completed", pa.int32()), ("partial", pa.int32()), ("failed", pa.int32()),
+        ("failures_by_category", pa.map_(pa.string(), pa.int32())), ("pages", pa.int64()),
+        ("pages_failed", pa.int64()), ("batch_size", pa.int32()), ("options", pa.string()),
+        ("sources", pa.list_(pa.string())), ("job_ids", pa.list_(pa.string())),
+        ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
+        ("duration_ms", pa.int64()), ("documents_per_min", pa.float64()),
+    ]),
 }
+JOB_TABLES = tuple(name for name, schema in SCHEMAS.items() if "job_id" in schema.names)
+"""The tables a job writes (one file per job each); the others are written by their own flows."""
+
+
+def options_column(options: ProcessOptions) -> str:
+    """The `options` column of documents and batches: the options that change a job's output, as JSON."""
+    return json.dumps(options.fingerprint(), sort_keys=True)
 
 
 def bbox_dict(bbox: BBox) -> dict[str, float]:
@@ -172,11 +190,23 @@ class ResultsStore:
             fs = S3FileSystem(endpoint_override=os.environ.get("AWS_ENDPOINT_URL") or None,
                               region=os.environ.get("AWS_DEFAULT_REGION") or None)
             path = "/".join(p for p in (self.bucket_name, self.prefix, table) if p)
-            return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive",
-                              schema=_with_partitions(SCHEMAS[table]))
+            try:
+                return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive",
+                                  schema=_with_partitions(SCHEMAS[table]))
+            except FileNotFoundError:  # no file yet: S3 has no empty folders, read it as a table with no rows
+                return ds.dataset([], format="parquet", schema=_with_partitions(SCHEMAS[table]))
         root = os.path.join(self.uri, table)
         os.makedirs(root, exist_ok=True)
         return ds.dataset(root, format="parquet", partitioning="hive", schema=_with_partitions(SCHEMAS[table]))
+
+    def write(self, table: str, operation: str, day: date | str, file_id: str, rows: list[dict]) -> None:
+        """Replace one file of a small table (e.g. a batch's row) with these rows, written at once."""
+        schema = SCHEMAS[table]
+        with tempfile.TemporaryDirectory(prefix="docuforge-rows-") as folder:
+            local = os.path.join(folder, f"{table}.parquet")
+            pq.write_table(pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows],
+                                                schema=schema), local)
+            self.publish(local, table, operation, day, file_id)
 
     def read(self, table: str, job_id: str | None = None) -> pa.Table:
         dataset = self.dataset(table)
@@ -233,7 +263,7 @@ class JobWriter:
         self.store, self.job_id, self.operation, self.day = store, job_id, operation, day
         self._dir = tempfile.mkdtemp(prefix=f"docuforge-rows-{job_id[:8]}-")
         self._writers: dict[str, pq.ParquetWriter] = {}
-        self._pending: dict[str, list[dict]] = {name: [] for name in SCHEMAS}
+        self._pending: dict[str, list[dict]] = {name: [] for name in JOB_TABLES}
         self._crops: dict[str, str] = {}
         """Key in the store → the crop's file in the work area."""
         self._crops_prefix = f"crops/{job_id}/"
@@ -258,7 +288,7 @@ class JobWriter:
         implies the rest."""
         try:
             self.store.replace_files(self._crops_prefix, self._crops)
-            for table in SCHEMAS:
+            for table in JOB_TABLES:
                 if table != "documents":
                     self._publish(table)
             self.add("documents", [document_row | {"job_id": self.job_id}])

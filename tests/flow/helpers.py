@@ -9,10 +9,11 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFi
 from tasks.events import EventName
 
 
-def wait_for_events(name: EventName, job_id: str, timeout: float = 30.0) -> list:
-    """Events the server has stored for a job (they are written asynchronously, hence the bounded wait)."""
+def wait_for_events(name: EventName | str, job_id: str, timeout: float = 30.0, kind: str = "job") -> list:
+    """Events the server has stored for a job (or batch, workflow: `kind`); they are written asynchronously, hence
+    the bounded wait."""
     query = EventFilter(event=EventNameFilter(name=[str(name)]),
-                        resource=EventResourceFilter(id=[f"docuforge.job.{job_id}"]))
+                        resource=EventResourceFilter(id=[f"docuforge.{kind}.{job_id}"]))
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while True:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tasks.models import Block, Line, PageResult, Word
-from tasks.store import SCHEMAS, JobWriter, ResultsStore
+from tasks.store import JOB_TABLES, SCHEMAS, JobWriter, ResultsStore
 
 
 def _page(number: int, text: str = "hello world") -> PageResult:
@@ -69,9 +69,30 @@ def test_rows_stream_in_row_groups(tmp_path, monkeypatch):
 
 def test_every_table_schema_is_declared():
     assert set(SCHEMAS) == {"documents", "pages", "lines", "words", "tables", "figures", "fields", "sections",
-                            "corrections"}
-    assert all("job_id" in schema.names for schema in SCHEMAS.values())
+                            "corrections", "batches"}
+    assert set(SCHEMAS) - set(JOB_TABLES) == {"batches"}
+    assert all("job_id" in SCHEMAS[table].names for table in JOB_TABLES)
     assert not any({"operation", "date"} & set(schema.names) for schema in SCHEMAS.values())
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_a_table_with_no_files_reads_as_zero_rows(tmp_path, request, where):
+    root = str(tmp_path) if where == "local" else f"s3://{request.getfixturevalue('s3_bucket_name')}/results"
+    documents = ResultsStore(root).read("documents")
+    assert documents.num_rows == 0
+    assert documents.schema.names == SCHEMAS["documents"].names + ["operation", "date"]
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_write_replaces_a_small_tables_file_across_dates(tmp_path, request, where):
+    root = str(tmp_path) if where == "local" else f"s3://{request.getfixturevalue('s3_bucket_name')}/results"
+    store = ResultsStore(root)
+    store.write("batches", "parse", "2026-11-23", "b1", [{"batch_id": "b1", "n_documents": 3}])
+    store.write("batches", "parse", "2026-11-23", "b2", [{"batch_id": "b2", "n_documents": 1}])
+    store.write("batches", "parse", "2026-11-24", "b1", [{"batch_id": "b1", "n_documents": 2}])
+    rows = sorted(store.read("batches").to_pylist(), key=lambda row: row["batch_id"])
+    assert [(r["batch_id"], r["n_documents"], r["date"]) for r in rows] == [("b1", 2, "2026-11-24"),
+                                                                           ("b2", 1, "2026-11-23")]
 
 
 def test_s3_round_trip_through_prefect_aws(s3_bucket_name):
