@@ -17,7 +17,7 @@ from tasks.batch import (
 from tasks.events import EventName, emit_about
 from tasks.models import JobSummary, Operation, ProcessOptions
 from tasks.report import publish_batch_report
-from tasks.settings import get_settings
+from blocks.loading import default_results_uri
 
 
 @task(name="process-document-in-batch", cache_policy=NO_CACHE)
@@ -59,13 +59,13 @@ def batch(
         options: How to read each document: OCR mode and engines, dpi, pages, enhancement, limits.
         batch_size: Documents processed at once; a batch finishes before the next one starts.
         batch_delay_s: Seconds to wait between batches.
-        results_uri: Where the Parquet results go (default: the results block, else $DOCUFORGE_RESULTS_URI, else
-            ./docuforge-data/results).
+        results_uri: Where the Parquet results go (default: $DOCUFORGE_RESULTS_URI,
+            else the docuforge-results block, else ./docuforge-data/results).
         batch_id: Names the batch's row and artifacts (default: derived from the sources, operation and options,
             so running the same batch again replaces its row).
     """
     started_at = datetime.now(UTC)
-    store_uri = results_uri or get_settings().results_uri
+    store_uri = results_uri or default_results_uri()
     sources = unique_sources(sources)
     batch_id = check_id(batch_id, "batch id") if batch_id else batch_id_for(sources, operation, options)
     documents = process_documents(sources, operation, options, store_uri, batch_size, batch_delay_s)

@@ -219,6 +219,27 @@ def _log_to_stderr(logger_name: str) -> None:
     logger.propagate = False
 
 
+@app.command()
+def init(
+    results_uri: Annotated[str | None, typer.Option(
+        help="Where results go: a folder or s3://bucket/prefix (default: $DOCUFORGE_RESULTS_URI, else "
+             "./docuforge-data/results)")] = None,
+    ocr_slots: Annotated[int, typer.Option(min=1, help="Pages OCR'd at once across all runs (the 'ocr' limit)")] = 2,
+) -> None:
+    """Prepare the Prefect server ($PREFECT_API_URL): block types and default blocks, the docuforge work pool, the
+    'ocr' concurrency limit and the automations. Safe to run again (after `prefect deploy --all`, it adds the
+    automations whose deployments now exist)."""
+    from deployments.init import init as prepare
+
+    steps = prepare(results_uri or get_settings().results_uri, ocr_slots)
+    table = Table(title=f"docuforge init ({os.environ.get('PREFECT_API_URL') or 'no PREFECT_API_URL: temporary API'})")
+    table.add_column("what")
+    table.add_column("done")
+    for step in steps:
+        table.add_row(step.what, step.action)
+    out_console.print(table)
+
+
 @app.command("s3-bridge")
 def s3_bridge(
     queue_url: Annotated[str, typer.Option(help="The SQS queue that receives the bucket's notifications")],

@@ -11,7 +11,7 @@ from tasks.batch import DEFAULT_BATCH_SIZE
 from tasks.fetch import SUPPORTED_SUFFIXES
 from tasks.ingest import IngestionSummary, completed_sources_task, list_documents_task, plan_ingestion
 from tasks.models import Operation, ProcessOptions
-from tasks.settings import get_settings
+from blocks.loading import default_results_uri
 
 
 @flow(name="scheduled-ingestion")
@@ -32,11 +32,11 @@ def scheduled_ingestion(
         operation: What to do with each document.
         options: How to read each document; a document done with other options is done again.
         batch_size: Documents processed at once.
-        results_uri: Where the Parquet results go (default: the results block, else $DOCUFORGE_RESULTS_URI, else
-            ./docuforge-data/results).
+        results_uri: Where the Parquet results go (default: $DOCUFORGE_RESULTS_URI,
+            else the docuforge-results block, else ./docuforge-data/results).
         max_documents: Process at most this many documents in this run (the rest wait for the next one).
     """
-    store_uri = results_uri or get_settings().results_uri
+    store_uri = results_uri or default_results_uri()
     listed = list_documents_task(prefix_uri, suffixes)
     done = completed_sources_task(store_uri, operation, options)
     plan = plan_ingestion(listed, done, max_documents)

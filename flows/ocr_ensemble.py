@@ -4,16 +4,28 @@ from __future__ import annotations
 from prefect import flow, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from tasks.ensemble import DETECTOR, detect_page, recognise_page, vote_page
+from tasks.ensemble import DETECTOR, DetectedPage, EngineReadings, detect_page, recognise_page, vote_page
 from tasks.events import EventName, emit
+from tasks.limits import ocr_slot
 from tasks.models import Job, PageSummary
 from tasks.ocr import engine_class, preload
 from tasks.page import PagePlan, failed_page
 from tasks.retry import retry_if_retryable
 from tasks.settings import get_settings
 
-detect_page_task = task(name="detect-lines", retries=1, retry_condition_fn=retry_if_retryable)(detect_page)
-recognise_page_task = task(name="recognise-lines")(recognise_page)
+
+@task(name="detect-lines", retries=1, retry_condition_fn=retry_if_retryable)
+def detect_page_task(job: Job, plan: PagePlan) -> DetectedPage:
+    with ocr_slot():
+        return detect_page(job, plan)
+
+
+@task(name="recognise-lines")
+def recognise_page_task(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
+    with ocr_slot():
+        return recognise_page(job, page, engine)
+
+
 vote_page_task = task(name="vote-lines")(vote_page)
 
 

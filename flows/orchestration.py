@@ -14,7 +14,7 @@ from flows.batch import process_documents
 from tasks.batch import check_id, unique_sources
 from tasks.events import EventName, emit_about, workflow_step_event
 from tasks.report import publish_workflow_report
-from tasks.settings import get_settings
+from blocks.loading import default_results_uri
 from tasks.steps import ConditionalStep, evaluate_step_task, parse_step, transform_task
 from tasks.workflow import WorkflowConfig, WorkflowResult, combine_documents_task, event_payload
 
@@ -32,11 +32,11 @@ def workflow_orchestrator(
         workflow_id: Names the workflow: its outputs go to <results>/workflows/<workflow_id>/.
         documents: The documents: paths, file:// or s3://bucket/key URIs.
         workflow_config: What to do once they are processed (type), and how to process them.
-        results_uri: Where the Parquet results and the outputs go (default: the results block, else
-            $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results).
+        results_uri: Where the Parquet results and the outputs go (default: $DOCUFORGE_RESULTS_URI, else
+            the docuforge-results block, else ./docuforge-data/results).
     """
     check_id(workflow_id, "workflow id")
-    store_uri = results_uri or get_settings().results_uri
+    store_uri = results_uri or default_results_uri()
     summaries = process_documents(unique_sources(documents), workflow_config.operation, workflow_config.options,
                                   store_uri, workflow_config.max_concurrent)
     result = combine_documents_task(store_uri, workflow_id, workflow_config, summaries)

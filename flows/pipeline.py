@@ -2,17 +2,18 @@
 post-process → store → event."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 from prefect import flow, unmapped
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field
 
 from flows.ocr_ensemble import ocr_ensemble
 from tasks.errors import BadInput, as_docuforge_error
@@ -23,7 +24,9 @@ from tasks.models import (
 )
 from tasks.page import failed_page, picture_page_task, plan_page_task, scanned_regions_task
 from tasks.progress import PageProgress
+from tasks.recovery import processing_error_payload, retryable_category
 from tasks.report import publish_job_summary
+from blocks.loading import default_results_uri, ocr_options
 from tasks.settings import get_settings
 from tasks.store import JobWriter, ResultsStore, options_column, store_results_task
 
@@ -32,28 +35,32 @@ from tasks.store import JobWriter, ResultsStore, options_column, store_results_t
 def process_document(
     source: str,
     operation: Operation = "parse",
-    options: ProcessOptions = ProcessOptions(),
+    options: ProcessOptions | None = None,
     results_uri: str | None = None,
+    attempt: Annotated[int, Field(ge=1)] = 1,
 ) -> State:
     """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset.
 
     Args:
         source: The document: a path, file://, s3://bucket/key or http(s):// URL.
         operation: What to do with it (parse: text, Markdown, words, tables and figures).
-        options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits.
-        results_uri: Where the Parquet results go: a folder or s3://bucket/prefix (default: the results block,
-            else $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results).
+        options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits (default: the
+            docuforge-ocr block's, else the embedded defaults).
+        results_uri: Where the Parquet results go: a folder or s3://bucket/prefix
+            (default: $DOCUFORGE_RESULTS_URI, else the docuforge-results block, else ./docuforge-data/results).
+        attempt: Which run of this job this is (error recovery counts its retries with it).
     """
     started_at = datetime.now(UTC)
-    store_uri = results_uri or get_settings().results_uri
+    options = options or ocr_options()
+    store_uri = results_uri or default_results_uri()
     work_dir = tempfile.mkdtemp(prefix="job-", dir=_work_root())
     job = None
     try:
         job = start_job(source, operation, options, work_dir, started_at)
         pages = read_pages(job)
-        summary = finish_job(job, pages, store_uri)
+        summary = finish_job(job, pages, store_uri, attempt)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
-        summary = record_failure(job, source, operation, options, started_at, store_uri, exc)
+        summary = record_failure(job, source, operation, options, started_at, store_uri, exc, attempt)
     finally:
         if not get_settings().keep_work:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -119,7 +126,7 @@ def _result_or(future: PrefectFuture, fallback: PageSummary) -> PageSummary:
     return future.result() if state.is_completed() else fallback
 
 
-def finish_job(job: Job, pages: list[PageSummary], store_uri: str) -> JobSummary:
+def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int = 1) -> JobSummary:
     failed = sum(page.status == "failed" for page in pages)
     status = "failed" if failed == len(pages) else "partial" if failed else "completed"
     summary = _summary(job, pages, status, store_uri)
@@ -131,12 +138,15 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str) -> JobSummary
                        [page.path for page in pages], row)
     event = EventName.document_failed if status == "failed" else EventName.document_processed
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
+    if status == "failed":
+        emit(EventName.processing_error, job.job_id, job.document.source_uri, processing_error_payload(
+            summary, job.options, retryable_category(summary.error_category), attempt))
     publish_job_summary(summary)
     return summary
 
 
 def record_failure(job: Job | None, source: str, operation: Operation, options: ProcessOptions,
-                   started_at: datetime, store_uri: str, exc: BaseException) -> JobSummary:
+                   started_at: datetime, store_uri: str, exc: BaseException, attempt: int = 1) -> JobSummary:
     """A document that failed as a whole: a failed documents row and a docuforge.document.failed event.
 
     Once the document is fetched the failure belongs to its job, so a later successful run replaces the row;
@@ -153,6 +163,7 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
     writer.commit(_document_row(summary, document, options, started_at, engines=[]))
     emit(EventName.document_failed, job_id, uri, _event_payload(summary))
+    emit(EventName.processing_error, job_id, uri, processing_error_payload(summary, options, error.retryable, attempt))
     publish_job_summary(summary)
     return summary
 

@@ -26,6 +26,8 @@ class EventName(StrEnum):
     workflow_completed = "docuforge.workflow.completed"
     processing_error = "docuforge.processing.error"
     workflow_data_transformed = "docuforge.workflow.data_transformed"
+    workflow_start = "docuforge.workflow.start"
+    workflow_step = "docuforge.workflow.step"
 
 
 WORKFLOW_EVENT_PREFIX = "docuforge.workflow."
