@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from prefect.blocks.core import Block
 
-from blocks.settings import OCR_BLOCK, RESULTS_BLOCK, OcrSettings, ResultsStorage
+from blocks.settings import LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, LlmProviderSettings, OcrSettings, ResultsStorage
 from tasks.models import ProcessOptions
 from tasks.settings import get_settings
 
@@ -16,7 +15,7 @@ log = logging.getLogger(__name__)
 def load_block(cls: type[Block], name: str) -> Block | None:
     try:
         return cls.load(name, validate=True)
-    except ValueError:  # Prefect's answer for a block that does not exist
+    except ValueError:  # Prefect's answer for a block (or block type) that does not exist
         return None
     except Exception as exc:  # noqa: BLE001 - no server, or one that cannot answer: the defaults apply
         log.warning("block %s could not be loaded (%s); using the embedded defaults", name, type(exc).__name__)
@@ -24,13 +23,21 @@ def load_block(cls: type[Block], name: str) -> Block | None:
 
 
 def default_results_uri(name: str = RESULTS_BLOCK) -> str:
-    """$DOCUFORGE_RESULTS_URI, else the results block's URI, else the embedded default."""
-    if "DOCUFORGE_RESULTS_URI" in os.environ:
-        return get_settings().results_uri
+    """The results root when a run names none: $DOCUFORGE_RESULTS_URI, else the results block's, else the embedded
+    default."""
+    settings = get_settings()
+    if "results_uri" in settings.model_fields_set:
+        return settings.results_uri
     block = load_block(ResultsStorage, name)
-    return block.uri if block is not None else get_settings().results_uri
+    return block.uri if block is not None else settings.results_uri
 
 
 def ocr_options(name: str = OCR_BLOCK) -> ProcessOptions:
+    """The processing options of the OCR settings block, else the embedded defaults."""
     block = load_block(OcrSettings, name)
     return block.options if block is not None else ProcessOptions()
+
+
+def llm_provider(name: str = LLM_BLOCK) -> LlmProviderSettings:
+    """The LLM provider block, else the embedded defaults (OpenAI, key from $OPENAI_API_KEY)."""
+    return load_block(LlmProviderSettings, name) or LlmProviderSettings()

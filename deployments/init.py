@@ -1,5 +1,5 @@
-"""`docuforge init`: everything a Prefect server needs before Docuforge runs on it. Safe to run again: each step
-creates what is missing and updates what is there, never a second copy.
+"""`docuforge init`: everything a Prefect server ($PREFECT_API_URL) needs before Docuforge runs on it. Safe to run
+again: each step creates what is missing and updates what is there, never a second copy.
 
 - the block types (Docuforge's own and prefect-aws's) and the default blocks;
 - the `docuforge` process work pool;
@@ -8,23 +8,30 @@ creates what is missing and updates what is there, never a second copy.
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
-from prefect.automations import Automation
+from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import (
     GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate, WorkPoolCreate,
 )
 from prefect.events.actions import RunDeployment
+from prefect.events.schemas.automations import AutomationCore
 from prefect.exceptions import ObjectNotFound
+from prefect.workers.process import ProcessWorker
 from prefect_aws import AwsCredentials, S3Bucket
 from pydantic import BaseModel
 
 from blocks.loading import load_block
-from blocks.settings import BLOCK_TYPES, LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, LlmProviderSettings, OcrSettings, \
-    ResultsStorage
-from tasks.limits import OCR_LIMIT
+from blocks.settings import (
+    AWS_CREDENTIALS_BLOCK, BLOCK_TYPES, LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, RESULTS_BUCKET_BLOCK, LlmProviderSettings,
+    OcrSettings, ResultsStorage,
+)
+from blocks.storage import aws_credentials_from_env, split_s3_uri
+from tasks.limits import DEFAULT_OCR_SLOTS, OCR_LIMIT
 
 WORK_POOL = "docuforge"
 AUTOMATIONS = Path(__file__).with_name("automations.yaml")
@@ -36,75 +43,102 @@ class Step(BaseModel):
     """created, updated, kept or skipped (with why)."""
 
 
-def init(results_uri: str, ocr_slots: int) -> list[Step]:
-    steps = [Step(what=f"block type {cls.get_block_type_slug()}", action=_register(cls))
-             for cls in [*BLOCK_TYPES, AwsCredentials, S3Bucket]]
-    steps += _default_blocks(results_uri)
+def init(results_uri: str, ocr_slots: int | None = None, s3_endpoint: str | None = None,
+         env: Mapping[str, str] | None = None) -> list[Step]:
+    """Prepare the server. results_uri: a folder or s3://bucket/prefix; S3 credentials and region come from the
+    standard AWS variables of `env` (default: this process's), the endpoint from s3_endpoint or AWS_ENDPOINT_URL.
+    ocr_slots: the `ocr` limit (None: an existing limit is kept, a new one gets DEFAULT_OCR_SLOTS)."""
+    env = dict(os.environ if env is None else env)
+    if s3_endpoint:
+        env["AWS_ENDPOINT_URL"] = s3_endpoint
+    steps = [register(cls) for cls in [*BLOCK_TYPES, AwsCredentials, S3Bucket]]
+    steps += results_blocks(results_uri, env)
+    steps += [keep_or_create(cls(), name) for cls, name in ((OcrSettings, OCR_BLOCK), (LlmProviderSettings, LLM_BLOCK))]
     with get_client(sync_client=True) as client:
-        steps.append(_work_pool(client))
-        steps.append(_ocr_limit(client, ocr_slots))
-        steps += [_automation(client, spec) for spec in yaml.safe_load(AUTOMATIONS.read_text())["automations"]]
+        steps.append(work_pool(client))
+        steps.append(ocr_limit(client, ocr_slots))
+        steps += [automation(client, spec) for spec in yaml.safe_load(AUTOMATIONS.read_text())["automations"]]
     return steps
 
 
-def _register(cls) -> str:
+def register(cls: type[Block]) -> Step:
     cls.register_type_and_schema()
-    return "registered"
+    return Step(what=f"block type {cls.get_block_type_slug()}", action="registered")
 
 
-def _default_blocks(results_uri: str) -> list[Step]:
-    results = load_block(ResultsStorage, RESULTS_BLOCK)
-    ResultsStorage(uri=results_uri).save(RESULTS_BLOCK, overwrite=True)
-    steps = [Step(what=f"block {RESULTS_BLOCK} ({results_uri})", action="updated" if results else "created")]
-    for cls, name in ((OcrSettings, OCR_BLOCK), (LlmProviderSettings, LLM_BLOCK)):
-        if load_block(cls, name) is None:  # settings someone may have edited in the UI are kept
-            cls().save(name)
-            steps.append(Step(what=f"block {name}", action="created"))
-        else:
-            steps.append(Step(what=f"block {name}", action="kept"))
-    return steps
+def results_blocks(results_uri: str, env: Mapping[str, str]) -> list[Step]:
+    """The results block: a folder, or an S3Bucket block (with an AwsCredentials block) for s3:// roots."""
+    if not results_uri.startswith("s3://"):
+        return [save(ResultsStorage(folder=results_uri), RESULTS_BLOCK, results_uri)]
+    bucket_name, prefix = split_s3_uri(results_uri)
+    credentials = aws_credentials_from_env(env)
+    bucket = S3Bucket(bucket_name=bucket_name, bucket_folder=prefix.strip("/"), credentials=credentials)
+    endpoint = credentials.aws_client_parameters.endpoint_url
+    return [save(credentials, AWS_CREDENTIALS_BLOCK, f"endpoint {endpoint or 'AWS'}"),
+            save(bucket, RESULTS_BUCKET_BLOCK, results_uri),
+            save(ResultsStorage(bucket=bucket), RESULTS_BLOCK, results_uri)]
 
 
-def _work_pool(client) -> Step:
+def save(block: Block, name: str, about: str) -> Step:
+    existed = load_block(type(block), name) is not None
+    block.save(name, overwrite=True)
+    return Step(what=f"block {name} ({about})", action="updated" if existed else "created")
+
+
+def keep_or_create(block: Block, name: str) -> Step:
+    """Settings someone may have edited in the UI are kept."""
+    if load_block(type(block), name) is not None:
+        return Step(what=f"block {name}", action="kept")
+    block.save(name)
+    return Step(what=f"block {name}", action="created")
+
+
+def work_pool(client) -> Step:
     try:
-        client.read_work_pool(WORK_POOL)
-        return Step(what=f"work pool {WORK_POOL}", action="kept")
+        pool = client.read_work_pool(WORK_POOL)
+        return Step(what=f"work pool {WORK_POOL} ({pool.type})", action="kept")
     except ObjectNotFound:
-        client.create_work_pool(WorkPoolCreate(name=WORK_POOL, type="process"))
-        return Step(what=f"work pool {WORK_POOL} (process)", action="created")
+        client.create_work_pool(WorkPoolCreate(name=WORK_POOL, type=ProcessWorker.type,
+                                               base_job_template=ProcessWorker.get_default_base_job_template()))
+        return Step(what=f"work pool {WORK_POOL} ({ProcessWorker.type})", action="created")
 
 
-def _ocr_limit(client, slots: int) -> Step:
-    what = f"global concurrency limit {OCR_LIMIT} ({slots} slots)"
+def ocr_limit(client, slots: int | None) -> Step:
     try:
-        client.read_global_concurrency_limit_by_name(OCR_LIMIT)
+        existing = client.read_global_concurrency_limit_by_name(OCR_LIMIT)
     except ObjectNotFound:
+        slots = slots or DEFAULT_OCR_SLOTS
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=OCR_LIMIT, limit=slots))
-        return Step(what=what, action="created")
-    client.update_global_concurrency_limit(OCR_LIMIT, GlobalConcurrencyLimitUpdate(limit=slots))
+        return Step(what=f"global concurrency limit {OCR_LIMIT} ({slots} slots)", action="created")
+    slots = slots or existing.limit
+    what = f"global concurrency limit {OCR_LIMIT} ({slots} slots)"
+    if existing.limit == slots and existing.active:
+        return Step(what=what, action="kept")
+    client.update_global_concurrency_limit(OCR_LIMIT, GlobalConcurrencyLimitUpdate(limit=slots, active=True))
     return Step(what=what, action="updated")
 
 
-def _automation(client, spec: dict) -> Step:
+def automation(client, spec: dict) -> Step:
+    """Create the automation, or update the one of that name (removing any copies)."""
     spec = dict(spec)
+    what = f"automation {spec['name']}"
     actions = []
     for action in spec.pop("actions"):
         action = dict(action)
-        if "deployment" in action:
-            name = action.pop("deployment")
-            try:
-                action["deployment_id"] = client.read_deployment_by_name(name).id
-            except ObjectNotFound:
-                return Step(what=f"automation {spec['name']}", action=f"skipped: deployment {name} does not exist "
-                                                                       "yet (prefect deploy --all, then init again)")
+        name = action.pop("deployment")
+        try:
+            action["deployment_id"] = client.read_deployment_by_name(name).id
+        except ObjectNotFound:
+            return Step(what=what, action=f"skipped: deployment {name} does not exist yet (prefect deploy --all, "
+                                                  "then init again)")
         actions.append(RunDeployment.model_validate(action))
-    automation = Automation.model_validate(spec | {"actions": actions})
-    try:
-        existing = Automation.read(name=automation.name)
-    except ValueError:
-        automation.create()
-        return Step(what=f"automation {automation.name}", action="created")
-    existing_id = existing.id
-    automation.id = existing_id
-    automation.update()
-    return Step(what=f"automation {automation.name}", action="updated")
+    wanted = AutomationCore.model_validate(spec | {"actions": actions})
+    existing = client.read_automations_by_name(wanted.name)
+    if not existing:
+        client.create_automation(wanted)
+        return Step(what=what, action="created")
+    first, *copies = existing
+    client.update_automation(first.id, wanted)
+    for copy in copies:
+        client.delete_automation(copy.id)
+    return Step(what=what, action="updated")

@@ -224,20 +224,43 @@ def init(
     results_uri: Annotated[str | None, typer.Option(
         help="Where results go: a folder or s3://bucket/prefix (default: $DOCUFORGE_RESULTS_URI, else "
              "./docuforge-data/results)")] = None,
-    ocr_slots: Annotated[int, typer.Option(min=1, help="Pages OCR'd at once across all runs (the 'ocr' limit)")] = 2,
+    s3_endpoint: Annotated[str | None, typer.Option(
+        help="S3 endpoint for an s3:// results root, e.g. MinIO or moto (default: $AWS_ENDPOINT_URL)")] = None,
+    ocr_slots: Annotated[int | None, typer.Option(
+        min=1, help="Pages OCR'd at once across all runs: the 'ocr' limit (default: kept if it exists, "
+                    "else 2)")] = None,
 ) -> None:
     """Prepare the Prefect server ($PREFECT_API_URL): block types and default blocks, the docuforge work pool, the
     'ocr' concurrency limit and the automations. Safe to run again (after `prefect deploy --all`, it adds the
-    automations whose deployments now exist)."""
-    from deployments.init import init as prepare
+    automations whose deployments now exist). S3 credentials come from the standard AWS variables."""
+    import httpx
+    from prefect.settings import get_current_settings
 
-    steps = prepare(results_uri or get_settings().results_uri, ocr_slots)
-    table = Table(title=f"docuforge init ({os.environ.get('PREFECT_API_URL') or 'no PREFECT_API_URL: temporary API'})")
+    from deployments.init import init as prepare
+    from tasks.fetch import redact_uri
+
+    api = get_current_settings().api.url
+    if not api:
+        err_console.print("[yellow]![/] PREFECT_API_URL is not set: this prepares a temporary API that is gone when "
+                          "init exits")
+    try:
+        steps = prepare(results_uri or get_settings().results_uri, ocr_slots, s3_endpoint=s3_endpoint)
+    except httpx.HTTPError as exc:
+        err_console.print(f"[red]✗[/] the Prefect API at {escape(redact_uri(api or '(temporary)'))} did not answer: "
+                          f"{type(exc).__name__}")
+        raise typer.Exit(1) from exc
+    table = Table(title=f"docuforge init: {escape(redact_uri(api or 'temporary API'))}")
     table.add_column("what")
     table.add_column("done")
+    skipped = []
     for step in steps:
-        table.add_row(step.what, step.action)
+        action, _, why = step.action.partition(": ")
+        table.add_row(escape(step.what), f"[{'yellow' if why else 'green'}]{escape(action)}[/]")
+        if why:
+            skipped.append(f"[yellow]![/] {escape(step.what)} {escape(step.action)}")
     out_console.print(table)
+    for line in skipped:
+        out_console.print(line, soft_wrap=True)
 
 
 @app.command("s3-bridge")

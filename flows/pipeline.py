@@ -24,7 +24,7 @@ from tasks.models import (
 )
 from tasks.page import failed_page, picture_page_task, plan_page_task, scanned_regions_task
 from tasks.progress import PageProgress
-from tasks.recovery import processing_error_payload, retryable_category
+from tasks.recovery import emit_processing_error, retryable_category
 from tasks.report import publish_job_summary
 from blocks.loading import default_results_uri, ocr_options
 from tasks.settings import get_settings
@@ -139,15 +139,15 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
     event = EventName.document_failed if status == "failed" else EventName.document_processed
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
     if status == "failed":
-        emit(EventName.processing_error, job.job_id, job.document.source_uri, processing_error_payload(
-            summary, job.options, retryable_category(summary.error_category), attempt))
+        emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt)
     publish_job_summary(summary)
     return summary
 
 
 def record_failure(job: Job | None, source: str, operation: Operation, options: ProcessOptions,
                    started_at: datetime, store_uri: str, exc: BaseException, attempt: int = 1) -> JobSummary:
-    """A document that failed as a whole: a failed documents row and a docuforge.document.failed event.
+    """A document that failed as a whole: a failed documents row, a docuforge.document.failed event and a
+    docuforge.processing.error event (for error recovery).
 
     Once the document is fetched the failure belongs to its job, so a later successful run replaces the row;
     before that (missing file, refused URL) the job is keyed by the source.
@@ -163,7 +163,7 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
     writer.commit(_document_row(summary, document, options, started_at, engines=[]))
     emit(EventName.document_failed, job_id, uri, _event_payload(summary))
-    emit(EventName.processing_error, job_id, uri, processing_error_payload(summary, options, error.retryable, attempt))
+    emit_processing_error(summary, options, error.retryable, attempt)
     publish_job_summary(summary)
     return summary
 

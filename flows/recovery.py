@@ -1,18 +1,23 @@
-"""error-recovery (seed §7): started by the automation on docuforge.processing.error → decide → wait → run the
-same job again (attempt + 1) or give up, with a report either way."""
+"""error-recovery (seed §7): started by an automation on docuforge.processing.error → decide → back off → run the
+same job again (attempt + 1), or give up; a report either way."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
+from prefect.runtime import flow_run
 from pydantic import Field
 
 from flows.pipeline import process_document
-from tasks.recovery import RecoveryDecision, RecoveryRequest, decide
+from tasks.recovery import (
+    BACKOFF_BASE_S, DEFAULT_MAX_ATTEMPTS, RecoveryDecision, RecoveryRequest, decide, recovery_markdown,
+)
+from tasks.report import artifact_key
 
 PROCESS_DOCUMENT = "process-document/process-document"
 
@@ -20,35 +25,46 @@ PROCESS_DOCUMENT = "process-document/process-document"
 @flow(name="error-recovery")
 def error_recovery(
     request: RecoveryRequest,
-    max_attempts: Annotated[int, Field(ge=1)] = 3,
+    max_attempts: Annotated[int, Field(ge=1)] = DEFAULT_MAX_ATTEMPTS,
+    backoff_base_s: Annotated[float, Field(ge=0)] = BACKOFF_BASE_S,
 ) -> RecoveryDecision:
     """Run a failed document's job again when its error is retryable, else record that recovery gave up.
 
     Args:
-        request: The failed job, as the docuforge.processing.error event describes it.
+        request: The failed job, as the docuforge.processing.error event describes it (its payload).
         max_attempts: Runs of the same job after which recovery gives up.
+        backoff_base_s: Rate limits wait 2^attempt × this many seconds (at most 5 minutes) before the next run.
     """
-    decision = decide(request, max_attempts)
-    create_markdown_artifact(
-        key=f"recovery-{request.job_id[:16]}",
-        markdown=f"## Recovery of job `{request.job_id}`\n\n- source: `{request.source_uri}`\n"
-                 f"- error: {request.error_category} (attempt {request.attempt})\n"
-                 f"- decision: **{decision.action}** — {decision.reason}\n",
-        description="Error recovery decision",
-    )
+    decision = decide(request, max_attempts, backoff_base_s)
+    report(request, decision)
     if decision.action == "retry":
-        time.sleep(decision.delay_s)
-        rerun(request)
+        rerun(request, decision.delay_s)
     return decision
 
 
-def rerun(request: RecoveryRequest) -> None:
-    """The same job again through the process-document deployment, or as a subflow where it is not deployed."""
+def report(request: RecoveryRequest, decision: RecoveryDecision) -> None:
+    log = get_run_logger()
+    if decision.action == "give_up":
+        log.warning("job %s (%s): gave up: %s", request.job_id, request.source_uri, decision.reason)
+    else:
+        log.info("job %s (%s): running it again: %s", request.job_id, request.source_uri, decision.reason)
+    create_markdown_artifact(key=artifact_key("recovery", request.job_id),
+                             markdown=recovery_markdown(request, decision),
+                             description=f"Error recovery: {decision.action}")
+
+
+def rerun(request: RecoveryRequest, delay_s: float) -> None:
+    """The same job again (attempt + 1): a run of the process-document deployment scheduled after the backoff, or,
+    where it is not deployed, a subflow after waiting out the backoff here."""
+    attempt = request.attempt + 1
     parameters = {"source": request.source_uri, "operation": request.operation,
                   "options": request.options.model_dump(mode="json"), "results_uri": request.results_uri,
-                  "attempt": request.attempt + 1}
+                  "attempt": attempt}
     try:
-        run_deployment(PROCESS_DOCUMENT, parameters=parameters, timeout=0)
+        run_deployment(PROCESS_DOCUMENT, parameters=parameters, timeout=0,
+                       scheduled_time=datetime.now(UTC) + timedelta(seconds=delay_s),
+                       idempotency_key=f"error-recovery-{flow_run.id}")  # once, however often this run retries
     except ObjectNotFound:
+        time.sleep(delay_s)
         process_document(source=request.source_uri, operation=request.operation, options=request.options,
-                         results_uri=request.results_uri, attempt=request.attempt + 1, return_state=True)
+                         results_uri=request.results_uri, attempt=attempt, return_state=True)

@@ -45,21 +45,24 @@ def workflow_step_event(next_step: str) -> str:
     return name
 
 
-def emit(name: EventName, job_id: str, document_uri: str, payload: dict[str, Any]) -> str | None:
+def emit(name: EventName, job_id: str, document_uri: str, payload: dict[str, Any],
+         labels: dict[str, str] | None = None) -> str | None:
     """Emit a job event (resource docuforge.job.<id>, related: the document). Returns the event id, if sent.
 
     Callers pass only redacted URIs and no secrets: payloads are visible in the Prefect UI.
     """
     return emit_about(name, "job", job_id, payload,
-                      related=[{"prefect.resource.id": document_uri, "prefect.resource.role": "document"}])
+                      related=[{"prefect.resource.id": document_uri, "prefect.resource.role": "document"}],
+                      labels=labels)
 
 
 def emit_about(name: str, kind: str, key: str, payload: dict[str, Any],
-               related: Sequence[dict[str, str]] = ()) -> str | None:
-    """Emit an event about docuforge.<kind>.<key> (a job, batch or workflow). Returns the event id, if sent."""
+               related: Sequence[dict[str, str]] = (), labels: dict[str, str] | None = None) -> str | None:
+    """Emit an event about docuforge.<kind>.<key> (a job, batch or workflow). Returns the event id, if sent.
+    `labels` go on the resource, where automations can match them."""
     event = emit_event(
         event=str(name),
-        resource={"prefect.resource.id": f"docuforge.{kind}.{key}", "prefect.resource.name": key},
+        resource={"prefect.resource.id": f"docuforge.{kind}.{key}", "prefect.resource.name": key, **(labels or {})},
         related=list(related),
         payload=payload,
     )

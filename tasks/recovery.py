@@ -9,21 +9,26 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tasks.errors import Category, DocuforgeError
+from tasks.events import EventName, emit
 from tasks.models import JobSummary, Operation, ProcessOptions
 
-RATE_LIMIT_BASE_S = 10.0
-MAX_DELAY_S = 300.0
+BACKOFF_BASE_S = 10.0
+BACKOFF_MAX_S = 300.0
+DEFAULT_MAX_ATTEMPTS = 3
+RETRYABLE_LABEL = "docuforge.error.retryable"
+CATEGORY_LABEL = "docuforge.error.category"
 
 
 class RecoveryRequest(BaseModel):
     """The payload of docuforge.processing.error: enough to run the same job again."""
 
     job_id: str
-    source_uri: str
+    source_uri: str = Field(description="The document (credentials removed from URLs)")
     operation: Operation = "parse"
     error_category: Category = Category.internal
+    error: str | None = None
     retryable: bool = False
-    attempt: int = Field(1, ge=1)
+    attempt: int = Field(1, ge=1, description="Which run of the job failed (1 = the first)")
     options: ProcessOptions = Field(default_factory=ProcessOptions)
     results_uri: str | None = None
 
@@ -34,7 +39,7 @@ class RecoveryDecision(BaseModel):
     reason: str
 
 
-def retryable_category(category: str) -> bool:
+def retryable_category(category: str | None) -> bool:
     """Whether errors of this category are retryable by default (for failures known only by their category)."""
     return any(cls.category == category and cls.retryable for cls in _error_classes(DocuforgeError))
 
@@ -45,19 +50,48 @@ def _error_classes(cls: type[DocuforgeError]) -> list[type[DocuforgeError]]:
 
 def processing_error_payload(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int) -> dict:
     request = RecoveryRequest(job_id=summary.job_id, source_uri=summary.source_uri, operation=summary.operation,
-                              error_category=summary.error_category or Category.internal, retryable=retryable,
-                              attempt=attempt, options=options, results_uri=summary.results_uri)
-    return request.model_dump(mode="json") | {"error": summary.error}
+                              error_category=summary.error_category or Category.internal, error=summary.error,
+                              retryable=retryable, attempt=attempt, options=options, results_uri=summary.results_uri)
+    return request.model_dump(mode="json")
 
 
-def decide(request: RecoveryRequest, max_attempts: int) -> RecoveryDecision:
-    """Retry a retryable failure until max_attempts runs have been made; rate limits back off exponentially
-    (10 s, 20 s, 40 s … at most 5 min), other retryable errors run again at once."""
+def processing_error_labels(payload: dict) -> dict[str, str]:
+    """Resource labels automations can match on (they match labels, not payloads)."""
+    return {RETRYABLE_LABEL: str(payload["retryable"]).lower(), CATEGORY_LABEL: payload["error_category"]}
+
+
+def emit_processing_error(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int) -> str | None:
+    """docuforge.processing.error for a failed job, labelled with its category and whether it is retryable."""
+    payload = processing_error_payload(summary, options, retryable, attempt)
+    return emit(EventName.processing_error, summary.job_id, summary.source_uri, payload,
+                labels=processing_error_labels(payload))
+
+
+def backoff_s(attempt: int, base_s: float = BACKOFF_BASE_S, max_s: float = BACKOFF_MAX_S) -> float:
+    """Backoff after the attempt-th run: 2^attempt × base (20 s, 40 s, 80 s … by default), at most max_s."""
+    return min(max_s, 2 ** attempt * base_s)
+
+
+def decide(request: RecoveryRequest, max_attempts: int = DEFAULT_MAX_ATTEMPTS, backoff_base_s: float = BACKOFF_BASE_S,
+           backoff_max_s: float = BACKOFF_MAX_S) -> RecoveryDecision:
+    """Retry a retryable failure until max_attempts runs have been made; rate limits back off exponentially,
+    other retryable errors run again at once."""
     if not request.retryable:
         return RecoveryDecision(action="give_up", reason=f"{request.error_category} errors are not retryable")
     if request.attempt >= max_attempts:
         return RecoveryDecision(action="give_up", reason=f"{request.attempt} of {max_attempts} attempts made")
-    delay = min(MAX_DELAY_S, 2 ** request.attempt * RATE_LIMIT_BASE_S) \
+    delay = backoff_s(request.attempt, backoff_base_s, backoff_max_s) \
         if request.error_category == Category.rate_limit else 0.0
-    return RecoveryDecision(action="retry", delay_s=delay, reason=f"{request.error_category}: attempt "
-                                                                   f"{request.attempt + 1} of {max_attempts}")
+    return RecoveryDecision(action="retry", delay_s=delay,
+                            reason=f"{request.error_category}: attempt {request.attempt + 1} of {max_attempts}")
+
+
+def recovery_markdown(request: RecoveryRequest, decision: RecoveryDecision) -> str:
+    outcome = {"retry": "runs the job again", "give_up": "gave up"}[decision.action]
+    lines = [f"## Recovery of job `{request.job_id}`: {outcome}", "",
+             f"- source: `{request.source_uri}`",
+             f"- error: {request.error_category} on attempt {request.attempt}: {request.error or '-'}",
+             f"- decision: **{decision.action}** ({decision.reason})"]
+    if decision.delay_s:
+        lines.append(f"- after a backoff of {decision.delay_s:g} s")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,150 @@
+"""`docuforge init` against a real Prefect API (the test harness) and a real S3 endpoint (moto_server): blocks,
+work pool, the `ocr` limit and the automations, created once however often init runs; blocks loaded by name with
+the embedded defaults when absent; the automations start error-recovery runs from real events."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterDeploymentId,
+)
+from prefect.exceptions import ObjectNotFound
+from prefect_aws import AwsCredentials
+from typer.testing import CliRunner
+
+from blocks.loading import default_results_uri, llm_provider, load_block, ocr_options
+from blocks.settings import (
+    AWS_CREDENTIALS_BLOCK, LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, RESULTS_BUCKET_BLOCK, LlmProviderSettings,
+    ResultsStorage,
+)
+from deployments.init import AUTOMATIONS, WORK_POOL, init
+from flows.cli import app
+from flows.recovery import error_recovery
+from tasks.limits import DEFAULT_OCR_SLOTS, OCR_LIMIT
+from tasks.models import JobSummary, ProcessOptions
+from tasks.recovery import RecoveryRequest, emit_processing_error
+from tasks.settings import Settings, get_settings
+from tasks.store import ResultsStore
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+AUTOMATION_NAMES = [spec["name"] for spec in yaml.safe_load(AUTOMATIONS.read_text())["automations"]]
+BLOCKS = {RESULTS_BLOCK: "docuforge-results-storage", RESULTS_BUCKET_BLOCK: "s3-bucket",
+          AWS_CREDENTIALS_BLOCK: "aws-credentials", OCR_BLOCK: "docuforge-ocr-settings",
+          LLM_BLOCK: "docuforge-llm-provider"}
+
+
+def remove_what_init_makes() -> None:
+    """Other tests share the harness: no automation may fire, no limit throttle and no block redirect their runs."""
+    with get_client(sync_client=True) as client:
+        for name in AUTOMATION_NAMES:
+            for automation in client.read_automations_by_name(name):
+                client.delete_automation(automation.id)
+        for deployment in client.read_deployments(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["error-recovery"]))):
+            client.delete_deployment(deployment.id)
+        for call in (lambda: client.delete_global_concurrency_limit_by_name(OCR_LIMIT),
+                     lambda: client.delete_work_pool(WORK_POOL)):
+            try:
+                call()
+            except ObjectNotFound:
+                pass
+        for name, slug in BLOCKS.items():
+            try:
+                client.delete_block_document(client.read_block_document_by_name(name, slug).id)
+            except ObjectNotFound:
+                pass
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A harness with nothing of init's on it, and no DOCUFORGE_RESULTS_URI."""
+    monkeypatch.delenv("DOCUFORGE_RESULTS_URI", raising=False)
+    get_settings.cache_clear()
+    remove_what_init_makes()
+    with get_client(sync_client=True) as client:
+        yield client
+    remove_what_init_makes()
+    get_settings.cache_clear()
+
+
+def deploy_error_recovery() -> None:
+    """What `prefect deploy` registers for error-recovery (without a worker to run it)."""
+    error_recovery.to_deployment(name="error-recovery").apply()
+
+
+def actions(steps) -> dict[str, str]:
+    return {step.what.split(" (")[0]: step.action for step in steps}
+
+
+def test_without_blocks_flows_use_the_embedded_defaults(server):
+    assert load_block(ResultsStorage, RESULTS_BLOCK) is None
+    assert default_results_uri() == Settings.model_fields["results_uri"].default
+    assert ocr_options() == ProcessOptions()
+    assert llm_provider() == LlmProviderSettings()
+
+
+def test_init_twice_creates_each_thing_once_and_the_results_block_is_an_s3_root(
+        server, moto_endpoint, s3_bucket_name):
+    results_uri = f"s3://{s3_bucket_name}/docuforge"
+    first = CliRunner().invoke(app, ["init", "--results-uri", results_uri, "--s3-endpoint", moto_endpoint])
+    assert first.exit_code == 0, first.output
+    assert "docuforge-results" in first.output and "testing-secret" not in first.output, "no secret is printed"
+
+    deploy_error_recovery()
+    second = actions(init(results_uri, ocr_slots=None))
+    assert {second[f"automation {name}"] for name in AUTOMATION_NAMES} == {"created"}
+    assert second[f"global concurrency limit {OCR_LIMIT}"] == "kept"
+    third = actions(init(results_uri, ocr_slots=DEFAULT_OCR_SLOTS + 1))
+    assert {third[f"automation {name}"] for name in AUTOMATION_NAMES} == {"updated"}
+    assert third[f"block {RESULTS_BLOCK}"] == "updated" and third[f"block {OCR_BLOCK}"] == "kept"
+
+    assert [pool.type for pool in server.read_work_pools() if pool.name == WORK_POOL] == ["process"]
+    assert server.read_work_pool(WORK_POOL).base_job_template["job_configuration"], "the process worker's template"
+    limits = [limit for limit in server.read_global_concurrency_limits(limit=200) if limit.name == OCR_LIMIT]
+    assert [limit.limit for limit in limits] == [DEFAULT_OCR_SLOTS + 1]
+    recovery = server.read_deployment_by_name("error-recovery/error-recovery")
+    for name in AUTOMATION_NAMES:
+        [automation] = server.read_automations_by_name(name)
+        assert automation.enabled and automation.actions[0].deployment_id == recovery.id
+
+    storage = ResultsStorage.load(RESULTS_BLOCK)
+    assert storage.uri == results_uri == default_results_uri()
+    assert storage.bucket.credentials.aws_client_parameters.endpoint_url == moto_endpoint
+    assert AwsCredentials.load(AWS_CREDENTIALS_BLOCK).aws_secret_access_key.get_secret_value() == "testing-secret"
+    store = ResultsStore(default_results_uri())
+    store.write("documents", "parse", "2026-11-24", "job-1", [{"job_id": "job-1", "status": "completed"}])
+    assert store.read("documents").to_pylist()[0]["status"] == "completed"
+
+
+def test_the_environment_beats_the_block_and_a_folder_block_is_a_folder(server, tmp_path, monkeypatch):
+    init(str(tmp_path / "results"))
+    assert default_results_uri() == str(tmp_path / "results")
+    monkeypatch.setenv("DOCUFORGE_RESULTS_URI", str(tmp_path / "from-env"))
+    get_settings.cache_clear()
+    assert default_results_uri() == str(tmp_path / "from-env")
+
+
+def test_the_automations_run_error_recovery_with_the_event_payload(server, tmp_path):
+    deploy_error_recovery()
+    init(str(tmp_path / "results"))
+    options = ProcessOptions(ocr_mode="fast", pages="1")
+    for job_id, category, retryable in (("job-network", "network", True), ("job-corrupt", "bad_input", False)):
+        summary = JobSummary(job_id=job_id, document_id=None, source_uri=f"s3://inbox/{job_id}.pdf",
+                             operation="parse", status="failed", error_category=category, error="it failed",
+                             results_uri=str(tmp_path / "results"))
+        emit_processing_error(summary, options, retryable, attempt=1)
+
+    recovery = server.read_deployment_by_name("error-recovery/error-recovery")
+    query = FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[recovery.id]))
+    deadline = time.monotonic() + 180
+    while len(runs := server.read_flow_runs(flow_run_filter=query)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    requests = {run.parameters["request"]["job_id"]: RecoveryRequest.model_validate(run.parameters["request"])
+                for run in runs}
+    assert set(requests) == {"job-network", "job-corrupt"}, "each automation started one run"
+    assert requests["job-network"].retryable and not requests["job-corrupt"].retryable
+    assert requests["job-network"].options == options and requests["job-network"].attempt == 1
+    assert all(run.created_by is not None and run.created_by.type == "AUTOMATION" for run in runs)

@@ -1,0 +1,75 @@
+"""Error recovery's plain functions: the decision, the backoff, and the docuforge.processing.error payload."""
+from __future__ import annotations
+
+import pytest
+
+from tasks.errors import Category
+from tasks.models import JobSummary, ProcessOptions
+from tasks.recovery import (
+    RecoveryRequest, backoff_s, decide, processing_error_labels, processing_error_payload, recovery_markdown,
+    retryable_category,
+)
+
+
+def request(category: Category, retryable: bool, attempt: int = 1) -> RecoveryRequest:
+    return RecoveryRequest(job_id="j1", source_uri="s3://inbox/a.pdf", error_category=category, retryable=retryable,
+                           attempt=attempt)
+
+
+@pytest.mark.parametrize("category", [Category.bad_input, Category.not_found, Category.resource, Category.engine,
+                                      Category.internal])
+def test_not_retryable_gives_up_at_once(category):
+    decision = decide(request(category, retryable=False))
+    assert decision.action == "give_up" and "not retryable" in decision.reason
+
+
+def test_retryable_error_runs_again_without_delay():
+    decision = decide(request(Category.network, retryable=True))
+    assert decision.action == "retry" and decision.delay_s == 0 and "attempt 2 of 3" in decision.reason
+
+
+def test_the_flag_decides_not_the_category():
+    """An error raised with retryable=True is retried whatever its category's default."""
+    assert decide(request(Category.engine, retryable=True)).action == "retry"
+    assert decide(request(Category.network, retryable=False)).action == "give_up"
+
+
+def test_attempts_exhausted_gives_up():
+    assert decide(request(Category.network, True, attempt=2), max_attempts=3).action == "retry"
+    decision = decide(request(Category.network, True, attempt=3), max_attempts=3)
+    assert decision.action == "give_up" and "3 of 3" in decision.reason
+
+
+def test_rate_limit_backs_off_exponentially_up_to_five_minutes():
+    assert [backoff_s(attempt) for attempt in (1, 2, 3, 4, 5)] == [20, 40, 80, 160, 300]
+    assert decide(request(Category.rate_limit, True, attempt=2), max_attempts=9).delay_s == 40
+    assert decide(request(Category.rate_limit, True), backoff_base_s=0.01).delay_s == pytest.approx(0.02)
+    assert decide(request(Category.rate_limit, True, attempt=8), max_attempts=9).delay_s == 300
+
+
+def test_categories_retryable_by_default_are_those_of_the_typed_errors():
+    assert {c for c in Category if retryable_category(c)} == {Category.network, Category.rate_limit}
+    assert not retryable_category(None) and not retryable_category("no-such-category")
+
+
+def test_payload_is_a_recovery_request_with_labels_for_automations():
+    options = ProcessOptions(dpi=200, pages="1-2")
+    summary = JobSummary(job_id="j1", document_id=None, source_uri="https://example.com/a.pdf", operation="parse",
+                         status="failed", error_category="network", error="download failed (timeout)",
+                         results_uri="s3://results/docuforge")
+    payload = processing_error_payload(summary, options, retryable=True, attempt=2)
+    assert set(payload) == {"job_id", "source_uri", "operation", "error_category", "error", "retryable", "attempt",
+                            "options", "results_uri"}
+    assert payload["retryable"] is True and payload["attempt"] == 2 and payload["error_category"] == "network"
+    again = RecoveryRequest.model_validate(payload)  # what the automation hands the error-recovery flow
+    assert again.options == options and again.results_uri == "s3://results/docuforge"
+    assert processing_error_labels(payload) == {"docuforge.error.retryable": "true",
+                                                "docuforge.error.category": "network"}
+
+
+def test_report_says_what_was_decided():
+    failed = request(Category.rate_limit, True).model_copy(update={"error": "429 from the LLM"})
+    text = recovery_markdown(failed, decide(failed))
+    assert "runs the job again" in text and "429 from the LLM" in text and "backoff of 20 s" in text
+    bad = request(Category.bad_input, False)
+    assert "gave up" in recovery_markdown(bad, decide(bad))
