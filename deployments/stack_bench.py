@@ -40,10 +40,13 @@ class LatencyReport(BaseModel):
         return max(s.started_s for s in self.samples)
 
 
-def small_pdf(text: str) -> bytes:
+def small_pdf(title: str, lines: int = 0) -> bytes:
+    """One A4 page: the title, then `lines` numbered lines of text."""
     out = io.BytesIO()
     page = canvas.Canvas(out, pagesize=A4)
-    page.drawString(72, 780, text)
+    page.drawString(72, 780, title)
+    for i in range(lines):
+        page.drawString(72, 750 - 14 * i, f"{title}: line {i + 1} of a document uploaded to the inbox bucket.")
     page.save()
     return out.getvalue()
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from deployments.local_stack import free_port
+
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="docuforge-prefect-home-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -24,12 +26,6 @@ def benchmarks() -> Path:
     if not BENCHMARKS.is_dir():
         pytest.skip(f"benchmark documents not found at {BENCHMARKS} (set DOCUFORGE_BENCHMARKS)")
     return BENCHMARKS
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -3,31 +3,18 @@ deployments of prefect.yaml and the automations of `docuforge init`. Objects upl
 rows in the S3 Parquet dataset, started by events alone."""
 from __future__ import annotations
 
-import io
-
 import pytest
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterDeploymentId
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from deployments.local_stack import LocalStack, wait_until
+from deployments.stack_bench import small_pdf
 from tasks.events import EventName
 from tasks.store import ResultsStore
 
 pytestmark = pytest.mark.timeout(1200)
 WAIT_S = 300
-
-
-def _pdf(title: str, lines: int) -> bytes:
-    out = io.BytesIO()
-    page = canvas.Canvas(out, pagesize=A4)
-    page.drawString(72, 780, title)
-    for i in range(lines):
-        page.drawString(72, 750 - 14 * i, f"{title}: line {i + 1} of a document uploaded to the inbox bucket.")
-    page.save()
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +48,7 @@ def _finished(runs: list) -> bool:
 
 def test_uploads_become_rows_through_events_alone(stack, api, aws_env):
     s3 = stack.s3()
-    uploads = {"invoices/first.pdf": _pdf("First", 12), "invoices/second.pdf": _pdf("Second", 30),
+    uploads = {"invoices/first.pdf": small_pdf("First", 12), "invoices/second.pdf": small_pdf("Second", 30),
                "invoices/broken.pdf": b"%PDF-1.7\n this is not really a PDF \x00\x01\x02"}
     for key, body in uploads.items():
         s3.put_object(Bucket=stack.inbox_bucket, Key=key, Body=body)
