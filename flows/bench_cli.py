@@ -259,3 +259,57 @@ def batch_bench(
                   f"{documents / minutes:.1f} documents/min ({minutes:.2f} min, flow included); results in {root}")
     if len(rows) != documents:
         raise typer.Exit(1)
+
+
+@bench_app.command("extract")
+def extract_bench(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of X.pdf with X.json truth")],
+    schema: Annotated[str, typer.Option(help="Schema JSON file, or a bundled schema's name")] = "invoice",
+    out: Annotated[Optional[Path], typer.Option(file_okay=False, help="Results root (default: a temporary one)")] = None,
+    images: Annotated[bool, typer.Option(help="Also score the image renders (X.png: the OCR path)")] = False,
+) -> None:
+    """Extract the schema's fields from every document with an X.json and score exact match per field."""
+    import tempfile
+
+    from flows.extraction import extract_document
+    from tasks.bench.extract import DocumentScore, exact_match, score_document, truth_of
+    from tasks.extract.schema import load_schema
+
+    spec = load_schema(schema)
+    suffixes = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"} if images else {".pdf"}
+    documents = sorted(p for p in directory.iterdir()
+                       if p.suffix.lower() in suffixes and p.with_suffix(".json").exists())
+    if not documents:
+        console.print(f"[red]no documents with X.json ground truth under {directory}[/]")
+        raise typer.Exit(1)
+    root = str(out or tempfile.mkdtemp(prefix="docuforge-bench-extract-"))
+    scores = []
+    for document in documents:
+        with console.status(f"extracting {document.name}"):
+            state = extract_document(source=str(document), fields_schema=spec.model_dump(), results_uri=root,
+                                     return_state=True)
+        summary = state.result(raise_on_failure=False)
+        if state.is_failed():
+            scores.append(DocumentScore(document=document.name, fields=[], error=str(state.message)))
+            continue
+        scores.append(score_document(document.name, spec, truth_of(document), summary.fields))
+    table = Table(title=f"docuforge bench extract {directory} (schema {spec.name or schema} v{spec.version})")
+    names = [field.name for field in spec.fields]
+    table.add_column("document", no_wrap=True)
+    for name in names:
+        table.add_column(name)
+    for row in scores:
+        cells = {f.field_name: ("[green]✓[/] " if f.match else f"[red]✗[/] {f.got} ≠ ") + str(f.expected)
+                 for f in row.fields}
+        table.add_row(row.document, *(cells.get(name, "–") for name in names))
+    per_field, overall = exact_match(scores)
+    table.add_section()
+    table.add_row("exact match", *(percent(per_field.get(name)) for name in names), style="bold")
+    console.print(table)
+    console.print(f"overall field exact match: [bold]{percent(overall)}[/] "
+                  f"({sum(len(r.fields) for r in scores)} fields scored); results in {root}")
+    for row in scores:
+        if row.error:
+            console.print(f"[red]{row.document}[/]: {row.error}")
+    if any(row.error for row in scores):
+        raise typer.Exit(1)

@@ -86,6 +86,58 @@ def parse(
 
 
 @app.command()
+def extract(
+    inputs: Annotated[list[str], typer.Argument(help="Files or URIs: path, file://, s3://bucket/key, http(s)://")],
+    schema: Annotated[str, typer.Option(help="Extraction schema: a JSON file, or a bundled schema's name")] = "invoice",
+    out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix "
+                                                 "(default: $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the extractions as JSON")] = False,
+) -> None:
+    """Extract a schema's fields (rows in `fields`, each with its citation); exit 1 if a document failed or a
+    field is invalid."""
+    from flows.extraction import extract_document
+    from tasks.errors import DocuforgeError
+    from tasks.extract.schema import load_schema
+
+    _quiet_run_logs()
+    try:
+        spec = load_schema(schema)
+    except DocuforgeError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--schema") from exc
+    summaries, ok = [], True
+    for source in inputs:
+        state = extract_document(source=source, fields_schema=spec.model_dump(),
+                                 results_uri=out or get_settings().results_uri,
+                                 return_state=True)
+        result = state.result(raise_on_failure=False)
+        if state.is_failed():
+            err_console.print(f"[red]✗[/] {escape(source)}: \\[{result.error_category}] {escape(result.error or '')}")
+            ok = False
+            continue
+        summaries.append(result)
+        ok = ok and result.status == "completed"
+    if as_json:
+        print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
+    else:
+        for summary in summaries:
+            print_fields(summary)
+    raise typer.Exit(0 if ok else 1)
+
+
+def print_fields(summary) -> None:
+    confidence = f"{summary.confidence:.2f}" if summary.confidence is not None else "-"
+    table = Table(title=f"{escape(Path(summary.source_uri).name)}: {summary.status}, confidence {confidence}")
+    for column in ("field", "value", "type", "method", "conf.", "page", "bbox", "valid"):
+        table.add_column(column, justify="right" if column in {"conf.", "page"} else "left")
+    for f in summary.fields:
+        bbox = ",".join(f"{v:.2f}" for v in f.bbox) if f.bbox else "-"
+        valid = "[green]✓[/]" if f.valid else f"[red]✗[/] {escape(f.error or '')}"
+        table.add_row(f.field_name, escape(f.value or "-"), f.type, f.method,
+                      f"{f.confidence:.2f}" if f.confidence is not None else "-", str(f.page_number or "-"), bbox, valid)
+    out_console.print(table)
+
+
+@app.command()
 def demo(out: Annotated[str | None, typer.Option(help="Results root")] = None) -> None:
     """Parse the bundled sample documents and show where the results are."""
     samples = sorted(str(p) for p in SAMPLES.iterdir() if p.suffix in {".pdf", ".png", ".tif", ".jpg"})

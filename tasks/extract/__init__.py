@@ -1,0 +1,1 @@
+"""Schema-driven field extraction: schema, normalisation and the rules method."""

@@ -1,0 +1,122 @@
+"""Normalised values from the ways documents write them: ISO dates, plain decimal amounts, currency codes."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate([
+    "january jan januar janvier enero gennaio januari janeiro",
+    "february feb februar février fevrier febrero febbraio februari fevereiro",
+    "march mar märz maerz mrz mars marzo maart mrt março",
+    "april apr avril abril aprile",
+    "may mai mayo maggio mei maio",
+    "june jun juni juin junio giugno junho",
+    "july jul juli juillet julio luglio julho",
+    "august aug août aout agosto augustus",
+    "september sep sept septembre septiembre settembre setembro",
+    "october oct oktober octobre octubre ottobre okt outubro",
+    "november nov novembre noviembre novembro",
+    "december dec dezember décembre decembre diciembre dicembre dez dezembro",
+], start=1):
+    MONTHS.update(dict.fromkeys(_names.split(), _number))
+_MONTH = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+DATE = re.compile(
+    r"(?<!\d)(?:"
+    r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
+    r"|(?P<na>\d{1,2})(?P<sep>[./-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4}|\d{2})"
+    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?P<dm>{_MONTH})\.?,?\s*(?P<dy>\d{{4}})"
+    rf"|(?P<mm>{_MONTH})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<my>\d{{4}})"
+    r")(?!\d)",
+    re.IGNORECASE,
+)
+
+CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "RS": "INR",
+                    "RS.": "INR", "CHF": "CHF", "FR.": "CHF", "KR": "SEK", "ZŁ": "PLN"}
+CURRENCY_CODES = {"USD", "EUR", "GBP", "JPY", "INR", "CHF", "CAD", "AUD", "NZD", "CNY", "SEK", "NOK", "DKK", "PLN",
+                  "CZK", "HUF", "SGD", "HKD", "ZAR", "BRL", "MXN"}
+_CURRENCY = "|".join(sorted(map(re.escape, {*CURRENCY_SYMBOLS, *CURRENCY_CODES} - {"KR", "FR."}), key=len,
+                            reverse=True))
+AMOUNT = re.compile(
+    rf"(?<![\w.,])(?P<before>(?:{_CURRENCY})\s?)?(?P<sign>-)?"
+    r"(?P<number>\d{1,3}(?:([.,'])\d{3})(?:\4\d{3})*(?:[.,]\d{1,2})?|\d+[.,]\d{1,2}|\d+)"
+    rf"(?P<after>\s?(?:{_CURRENCY}))?(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def parse_date(text: str, dayfirst: bool | None = None) -> date | None:
+    """The first date written in text. Numeric d/m/y is read month-first with '/' and day-first with '.' or '-'
+    unless dayfirst says otherwise or one part is over 12."""
+    match = DATE.search(text)
+    return match_date(match, dayfirst) if match else None
+
+
+def match_date(match: re.Match, dayfirst: bool | None = None) -> date | None:
+    g = match.groupdict()
+    try:
+        if g["iy"]:
+            return date(int(g["iy"]), int(g["im"]), int(g["id"]))
+        if g["na"]:
+            a, b, year = int(g["na"]), int(g["nb"]), int(g["ny"])
+            year += 2000 if year < 70 else 1900 if year < 100 else 0
+            first_is_day = (g["sep"] != "/") if dayfirst is None else dayfirst
+            if a > 12 or (b <= 12 and first_is_day):
+                return date(year, b, a)
+            return date(year, a, b)
+        if g["dd"]:
+            return date(int(g["dy"]), MONTHS[g["dm"].lower()], int(g["dd"]))
+        return date(int(g["my"]), MONTHS[g["mm"].lower()], int(g["md"]))
+    except ValueError:
+        return None
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """'1,284.50', '1.284,50', '€ 4.11', 'USD 4.11', '-9,32' → a Decimal; None if there is no number."""
+    match = AMOUNT.search(text.strip())
+    return match_amount(match) if match else None
+
+
+def match_amount(match: re.Match) -> Decimal | None:
+    number = match["number"]
+    last = max(number.rfind("."), number.rfind(","))
+    if last >= 0 and len(number) - last - 1 in (1, 2):
+        whole, fraction = number[:last], number[last + 1:]
+    else:
+        whole, fraction = number, ""
+    digits = re.sub(r"[.,']", "", whole) + (f".{fraction}" if fraction else "")
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:
+        return None
+    return -value if match["sign"] else value
+
+
+def format_decimal(value: Decimal) -> str:
+    """A plain decimal: no exponent, no thousands separators."""
+    return format(value, "f")
+
+
+def currency_code(text: str) -> str | None:
+    """'€', '$4.11', 'usd', 'Rs.' → the ISO 4217 code, if text is or carries a currency marker."""
+    token = text.strip().upper()
+    if token in CURRENCY_CODES:
+        return token
+    if token in CURRENCY_SYMBOLS:
+        return CURRENCY_SYMBOLS[token]
+    for symbol in sorted((s for s in CURRENCY_SYMBOLS if not s.isalpha() and len(s) == 1), key=len, reverse=True):
+        if symbol in token:
+            return CURRENCY_SYMBOLS[symbol]
+    match = AMOUNT.search(text)
+    marker = match and (match["before"] or match["after"])
+    return currency_code(marker) if marker and marker.strip().upper() != token else None
+
+
+def parse_bool(text: str) -> bool | None:
+    word = text.strip().lower()
+    if word in {"yes", "true", "y", "x", "☑", "☒", "✓", "✔", "ja", "oui", "sí", "si"}:
+        return True
+    if word in {"no", "false", "n", "☐", "nein", "non", "nee"}:
+        return False
+    return None

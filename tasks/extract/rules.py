@@ -1,0 +1,304 @@
+"""The rules method: typed values found next to their labels on the page (same row to the right, or the row
+below), by regex, with the source words as the citation."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import date
+
+from pydantic import BaseModel
+
+from tasks.extract.normalise import AMOUNT, DATE, currency_code, format_decimal, match_amount, match_date, parse_bool
+from tasks.extract.schema import ExtractionSchema, FieldSpec
+from tasks.models import BBox
+
+FILLER = {":", "#", "-", "–", "no", "no.", "nr", "nr.", "nº", "n°", "="}
+"""Tokens between a label and its value ('Invoice No : # 42')."""
+NEEDS_AI = "needs the ai method (no LLM configured)"
+ROW_GAP = 0.03
+"""A horizontal gap (fraction of the page width) that ends a free-text value."""
+CONFIDENCE = {"right": 0.9, "below": 0.8, "document": 0.5}
+
+
+class Token(BaseModel):
+    text: str
+    bbox: BBox
+    page_number: int
+    line: tuple[int, int, int]
+    """(page, block, line): words of one line of the text layer or OCR."""
+
+    @property
+    def yc(self) -> float:
+        return (self.bbox[1] + self.bbox[3]) / 2
+
+
+class FieldResult(BaseModel):
+    field_name: str
+    type: str
+    method: str
+    value: str | None = None
+    """The normalised value as text: ISO date, plain decimal, trimmed string; arrays as JSON."""
+    value_number: float | None = None
+    value_date: date | None = None
+    value_bool: bool | None = None
+    confidence: float | None = None
+    page_number: int | None = None
+    bbox: BBox | None = None
+    valid: bool = True
+    error: str | None = None
+
+    def row(self, job_id: str) -> dict:
+        """The field's row of the `fields` table."""
+        bbox = dict(zip(("x0", "y0", "x1", "y1"), self.bbox)) if self.bbox else None
+        return self.model_dump(exclude={"bbox"}) | {"job_id": job_id, "bbox": bbox}
+
+
+class Candidate(BaseModel):
+    value: str
+    typed: str | float | date | bool | None
+    tokens: list[Token]
+    confidence: float
+    rank: tuple
+
+
+def tokens_from_words(rows: list[dict]) -> list[Token]:
+    """The words of the `words` table, in reading order, one reading per line (the voted one, not each engine's)."""
+    primary: dict[tuple, str] = {}
+    tokens = []
+    for row in sorted(rows, key=lambda r: (r["page_number"], r["line_id"])):
+        line = (row["page_number"], row["block_id"], row["line_id"])
+        if primary.setdefault(line, row["engine"]) != row["engine"] or not row["text"].strip():
+            continue
+        box = row["bbox"]
+        tokens += split_glued_label(Token(text=row["text"], bbox=(box["x0"], box["y0"], box["x1"], box["y1"]),
+                                          page_number=row["page_number"], line=line))
+    return tokens
+
+
+def split_glued_label(token: Token) -> list[Token]:
+    """'Number:42183017' (OCR often drops the space after a label's colon) → 'Number:', '42183017', each with its
+    share of the box."""
+    label, colon, rest = token.text.partition(":")
+    if not (colon and rest and label.isalpha()):
+        return [token]
+    x0, y0, x1, y1 = token.bbox
+    cut = x0 + (x1 - x0) * (len(label) + 1) / len(token.text)
+    return [token.model_copy(update={"text": label + colon, "bbox": (x0, y0, cut, y1)}),
+            token.model_copy(update={"text": rest, "bbox": (cut, y0, x1, y1)})]
+
+
+def extract_fields(schema: ExtractionSchema, tokens: list[Token]) -> list[FieldResult]:
+    """Every field of the schema, found or not (a missing required field is invalid; ai fields wait for an LLM)."""
+    results: dict[str, FieldResult] = {}
+    citations: dict[str, list[Token]] = {}
+    for spec in sorted(schema.fields, key=lambda s: s.near_field is not None):
+        if spec.method == "ai":
+            results[spec.name] = FieldResult(field_name=spec.name, type=spec.type, method="ai", valid=False,
+                                             error=NEEDS_AI)
+            continue
+        if spec.type == "array":
+            results[spec.name] = FieldResult(field_name=spec.name, type=spec.type, method="regex", valid=False,
+                                             error="arrays of objects are not extracted by the rules method yet")
+            continue
+        best = choose(spec, candidates(spec, tokens, citations.get(spec.near_field or "", [])))
+        results[spec.name] = field_result(spec, best)
+        if best:
+            citations[spec.name] = best.tokens
+    return [results[spec.name] for spec in schema.fields]
+
+
+def field_result(spec: FieldSpec, best: Candidate | None) -> FieldResult:
+    result = FieldResult(field_name=spec.name, type=spec.type, method="regex")
+    if best is None:
+        result.valid, result.error = not spec.required, "required field not found" if spec.required else "not found"
+        return result
+    result.value, result.confidence = best.value, best.confidence
+    if isinstance(best.typed, bool):
+        result.value_bool = best.typed
+    elif isinstance(best.typed, date):
+        result.value_date = best.typed
+    elif isinstance(best.typed, float):
+        result.value_number = best.typed
+    first = best.tokens[0]
+    same_page = [t for t in best.tokens if t.page_number == first.page_number]
+    result.page_number, result.bbox = first.page_number, union(t.bbox for t in same_page)
+    return result
+
+
+def choose(spec: FieldSpec, found: list[Candidate]) -> Candidate | None:
+    if not found:
+        return None
+    if spec.select == "largest":
+        best_rank = min(c.rank[0] for c in found)  # labelled candidates beat unlabelled ones
+        return max((c for c in found if c.rank[0] == best_rank), key=lambda c: (c.typed, -c.rank[1]))
+    return min(found, key=lambda c: c.rank)
+
+
+def candidates(spec: FieldSpec, tokens: list[Token], near: list[Token]) -> list[Candidate]:
+    """Values next to a label (rank 0), next to the near field's value (rank 1), anywhere (rank 2)."""
+    found = []
+    for hint_index, label in labels(spec.hints, tokens):
+        for relation, context in (("right", right_of(label, tokens)), ("below", below(label, tokens))):
+            for cand in values_in(spec, context, anchored=spec.type not in ("money", "number")):
+                cand.confidence = CONFIDENCE[relation]
+                cand.rank = (0, hint_index, relation != "right", tokens.index(label[0]))
+                found.append(cand)
+    if not found and near:
+        found += [c.model_copy(update={"confidence": CONFIDENCE["right"], "rank": (1, 0, 0, 0)})
+                  for c in values_in(spec, row_of(near, tokens), anchored=False)]
+    if not found and spec.type != "string":  # an unlabelled string would be a guess
+        found += document_candidates(spec, tokens)
+    return found
+
+
+def document_candidates(spec: FieldSpec, tokens: list[Token]) -> list[Candidate]:
+    """Unlabelled values of a typed shape (date, amount, enum value…) anywhere; an enum takes its most frequent
+    value."""
+    found = []
+    for line in lines_of(tokens):
+        found += values_in(spec, line, anchored=False)
+    for index, cand in enumerate(found):
+        cand.confidence, cand.rank = CONFIDENCE["document"], (2, index)
+    if spec.type == "enum" and found:
+        counts = Counter(c.value for c in found)
+        top = max(counts.values())
+        found = [c for c in found if counts[c.value] == top]
+    return found
+
+
+def labels(hints: list[str], tokens: list[Token]):
+    """(hint index, label tokens) for each place a hint is written as consecutive words of one line."""
+    for hint_index, hint in enumerate(hints):
+        words = [_key(w) for w in hint.split()]
+        for start in range(len(tokens) - len(words) + 1):
+            span = tokens[start:start + len(words)]
+            if all(t.line == span[0].line for t in span) and [_key(t.text) for t in span] == words:
+                yield hint_index, span
+
+
+def _key(word: str) -> str:
+    return word.lower().rstrip(":.")
+
+
+def right_of(label: list[Token], tokens: list[Token]) -> list[Token]:
+    box = union(t.bbox for t in label)
+    row = [t for t in tokens if t.page_number == label[0].page_number and box[1] <= t.yc <= box[3]
+           and t.bbox[0] >= box[2] - 0.002 and t not in label]
+    return sorted(row, key=lambda t: t.bbox[0])
+
+
+def below(label: list[Token], tokens: list[Token]) -> list[Token]:
+    """The words of the nearest row under the label that start in its column, and the words that follow them."""
+    box = union(t.bbox for t in label)
+    height = box[3] - box[1]
+    under = [t for t in tokens if t.page_number == label[0].page_number and box[3] < t.yc < box[3] + 3 * height
+             and t.bbox[2] > box[0] - 0.01 and t.bbox[0] < box[2] + 0.01]
+    if not under:
+        return []
+    top = min(under, key=lambda t: t.yc)
+    row = sorted((t for t in tokens if t.page_number == top.page_number and top.bbox[1] <= t.yc <= top.bbox[3]
+                  and t.bbox[0] >= top.bbox[0]), key=lambda t: t.bbox[0])
+    return _until_gap(row)
+
+
+def row_of(cited: list[Token], tokens: list[Token]) -> list[Token]:
+    box = union(t.bbox for t in cited)
+    return sorted((t for t in tokens if t.page_number == cited[0].page_number and box[1] <= t.yc <= box[3]),
+                  key=lambda t: t.bbox[0])
+
+
+def lines_of(tokens: list[Token]) -> list[list[Token]]:
+    lines: dict[tuple, list[Token]] = {}
+    for token in tokens:
+        lines.setdefault(token.line, []).append(token)
+    return list(lines.values())
+
+
+def _until_gap(row: list[Token]) -> list[Token]:
+    kept = row[:1]
+    for token in row[1:]:
+        if token.bbox[0] - kept[-1].bbox[2] > ROW_GAP:
+            break
+        kept.append(token)
+    return kept
+
+
+def values_in(spec: FieldSpec, context: list[Token], anchored: bool) -> list[Candidate]:
+    """The field's values written in these words; anchored: only a value right at the start (after filler)."""
+    if anchored:
+        while context and context[0].text.lower() in FILLER:
+            context = context[1:]
+    if spec.type == "string" and not spec.pattern:
+        context = _until_gap(context)  # free text ends at the next column
+    if not context:
+        return []
+    text, starts = _join(context)
+    found = []
+    for match, value, typed in _matches(spec, text):
+        if anchored and match.start() != 0:
+            break
+        cited = [t for t, s in zip(context, starts) if s < match.end() and s + len(t.text) > match.start()]
+        found.append(Candidate(value=value, typed=typed, tokens=cited, confidence=0.0, rank=()))
+        if anchored:
+            break
+    return found
+
+
+def _join(context: list[Token]) -> tuple[str, list[int]]:
+    starts, position = [], 0
+    for token in context:
+        starts.append(position)
+        position += len(token.text) + 1
+    return " ".join(t.text for t in context), starts
+
+
+def _matches(spec: FieldSpec, text: str):
+    """(match, normalised text, typed value) for each value of the field's type in text."""
+    if spec.type == "date":
+        for m in DATE.finditer(text):
+            if (day := match_date(m)) is not None:
+                yield m, day.isoformat(), day
+    elif spec.type in ("money", "number"):
+        for m in AMOUNT.finditer(text):
+            if spec.type == "money" and not m["before"] and not re.search(r"[.,]\d{1,2}$", m["number"]):
+                continue  # a bare integer is a count or a year ('21 april 2015 € 717,97'), not a sum
+            if (amount := match_amount(m)) is not None:
+                yield m, format_decimal(amount), float(amount)
+    elif spec.type == "enum":
+        for m in re.finditer(r"\S+", text):
+            if (value := _enum_value(m.group(), spec.values)) is not None:
+                yield m, value, value
+    elif spec.type == "boolean":
+        for m in re.finditer(r"\S+", text):
+            if (flag := parse_bool(m.group())) is not None:
+                yield m, json.dumps(flag), flag
+    else:
+        pattern = spec.pattern or r"\S+(?: \S+)*"
+        for m in re.finditer(pattern, text):
+            value = (m.group(1) if m.groups() else m.group()).strip()
+            if value and DATE.fullmatch(value) is None:
+                yield m, value, value
+
+
+def _enum_value(word: str, values: list[str]) -> str | None:
+    """The enum value a word names: the value itself (any case), or a currency written as a symbol or code."""
+    bare = word.strip(".,:;()")
+    for value in values:
+        if bare.lower() == value.lower():
+            return value
+    code = currency_code(bare)
+    return code if code in values else None
+
+
+def union(boxes) -> BBox:
+    x0, y0, x1, y1 = zip(*boxes)
+    return min(x0), min(y0), max(x1), max(y1)
+
+
+def overall_confidence(results: list[FieldResult]) -> float | None:
+    """The mean confidence of the fields found."""
+    found = [r.confidence for r in results if r.confidence is not None]
+    return sum(found) / len(found) if found else None
+
+

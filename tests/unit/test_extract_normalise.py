@@ -1,0 +1,52 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tasks.extract.normalise import currency_code, parse_amount, parse_bool, parse_date
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("August 3 , 2014", date(2014, 8, 3)),
+    ("Jan 1, 2022", date(2022, 1, 1)),
+    ("03/20/2023", date(2023, 3, 20)),
+    ("04/05/2023", date(2023, 4, 5)),
+    ("20-10-2015", date(2015, 10, 20)),
+    ("04.05.2023", date(2023, 5, 4)),
+    ("01.05.14", date(2014, 5, 1)),
+    ("7. Mai 2014", date(2014, 5, 7)),
+    ("19 april 2014", date(2014, 4, 19)),
+    ("29 maart 2014", date(2014, 3, 29)),
+    ("3rd March 2021", date(2021, 3, 3)),
+    ("Invoice date: 2023-03-20 (paid)", date(2023, 3, 20)),
+    ("12 décembre 2020", date(2020, 12, 12)),
+])
+def test_dates_in_their_written_forms(text, expected):
+    assert parse_date(text) == expected
+
+
+def test_ambiguous_numeric_date_follows_dayfirst_and_impossible_dates_are_none():
+    assert parse_date("04/05/2023", dayfirst=True) == date(2023, 5, 4)
+    assert parse_date("31/02/2023") is None
+    assert parse_date("Seite 1 von 2") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1,284.50", "1284.50"), ("1.284,50", "1284.50"), ("€ 4.11", "4.11"), ("USD 4.11", "4.11"),
+    ("$4.11", "4.11"), ("€ 4.904,94", "4904.94"), ("34,73 EUR", "34.73"), ("-9,32", "-9.32"),
+    ("€ -9,32", "-9.32"), ("1,284", "1284"), ("1'234.50", "1234.50"), ("319.00", "319.00"), ("3,9", "3.9"),
+])
+def test_amounts_as_plain_decimals(text, expected):
+    assert parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("€", "EUR"), ("$", "USD"), ("usd", "USD"), ("Rs.", "INR"), ("₹", "INR"), ("£", "GBP"), ("$4.11", "USD"),
+    ("€3.50", "EUR"), ("EUR 34,73", "EUR"), ("Total", None), ("4.11", None),
+])
+def test_currency_codes_from_symbols_and_codes(text, expected):
+    assert currency_code(text) == expected
+
+
+def test_booleans():
+    assert parse_bool("Yes") is True and parse_bool("☐") is False and parse_bool("maybe") is None
