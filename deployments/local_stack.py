@@ -47,7 +47,7 @@ class LocalStack:
     inbox_bucket: str = "inbox"
     results_bucket: str = "results"
     queue_name: str = "docuforge-inbox"
-    worker_query_s: float = 1.0
+    worker_query_s: float = 0.5
     """How often the worker asks for scheduled runs (Prefect's default, 10 s, dominates event → run latency)."""
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)

@@ -76,10 +76,11 @@ def test_uploads_become_rows_through_events_alone(stack, api, aws_env):
     assert broken["status"] == "failed" and broken["error_category"] == "bad_input"
     assert store.read("pages").num_rows == 2
 
-    failed = api.read_events(filter=EventFilter(
-        event=EventNameFilter(name=[str(EventName.document_failed)]),
-        resource=EventResourceFilter(id=[f"docuforge.job.{broken['job_id']}"])), limit=50).events
-    assert failed, "docuforge.document.failed for the broken upload"
+    failed_event = EventFilter(event=EventNameFilter(name=[str(EventName.document_failed)]),
+                               resource=EventResourceFilter(id=[f"docuforge.job.{broken['job_id']}"]))
+    # events are stored asynchronously: a bounded wait, not a timing assertion
+    wait_until(lambda: api.read_events(filter=failed_event, limit=50).events, WAIT_S,
+               "docuforge.document.failed for the broken upload", every_s=1)
     recoveries = wait_until(lambda: [r for r in _runs(api, "error-recovery") if r.state and r.state.is_final()],
                             WAIT_S, "the recovery automation's run", every_s=2)
     assert [run.parameters["request"]["job_id"] for run in recoveries] == [broken["job_id"]]
