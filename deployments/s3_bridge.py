@@ -20,25 +20,20 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import httpx
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as AwsConnectionError
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.events import Event
 from prefect.settings import PREFECT_API_URL
 from pydantic import BaseModel, Field, ValidationError
 
 from blocks.storage import aws_credentials_from_env, sqs_client
-from tasks.errors import BadInput, DocuforgeError, NetworkError, NotFound, RateLimited
+from tasks.aws_errors import AWS_ERRORS, aws_error
+from tasks.errors import BadInput
 from tasks.events import EventName
 
 log = logging.getLogger(__name__)
 
 EVENT_ID_NAMESPACE = uuid.UUID("2a83b75c-6b13-4421-acba-87add9bcb279")
-THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestThrottled", "SlowDown",
-                              "RequestLimitExceeded", "TooManyRequestsException"})
-MISSING_QUEUE_CODES = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
 MAX_BACKOFF_S = 60.0
-AWS_NETWORK_ERRORS = (AwsConnectionError, HTTPClientError)
 
 
 class MalformedMessage(BadInput):
@@ -191,21 +186,6 @@ def send_events(prefect: SyncPrefectClient, events: Sequence[Event]) -> None:
     prefect.request("POST", "/events", json=[event.model_dump(mode="json") for event in events])
 
 
-def sqs_failure(exc: ClientError | AwsConnectionError | HTTPClientError) -> DocuforgeError:
-    """The typed form of an AWS call's failure: network trouble, throttling and server errors are retryable."""
-    if isinstance(exc, AWS_NETWORK_ERRORS):
-        return NetworkError(f"SQS unreachable: {exc}")
-    code = exc.response.get("Error", {}).get("Code", "")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in THROTTLING_CODES or status == 429:
-        return RateLimited(f"SQS throttled the bridge ({code})")
-    if status >= 500:
-        return NetworkError(f"SQS error {status} ({code})")
-    if code in MISSING_QUEUE_CODES:
-        return NotFound(f"queue not found ({code})")
-    return BadInput(f"SQS refused the request ({code}): {exc}")
-
-
 def delete_messages(sqs, queue_url: str, messages: Sequence[Mapping[str, Any]]) -> int:
     """Delete what was handled; returns how many went. A failed delete only means the message comes back."""
     if not messages:
@@ -316,8 +296,8 @@ def run_bridge(options: BridgeOptions, *, once: bool = False) -> PassReport:
                 report = handle_messages(sqs, prefect, options, messages)
             except _Interrupted:
                 break
-            except (ClientError, *AWS_NETWORK_ERRORS) as exc:
-                error = sqs_failure(exc)
+            except AWS_ERRORS as exc:
+                error = aws_error(exc, options.queue_url, "SQS")
                 if not error.retryable:
                     raise error from exc
                 failures += 1

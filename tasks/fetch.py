@@ -13,19 +13,16 @@ from urllib.request import url2pathname
 
 import filetype
 import httpx
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
 from pdf2image import pdfinfo_from_path
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFPopplerTimeoutError
 from PIL import ImageFile, ImageSequence, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 from prefect import task
-from s3transfer.exceptions import RetriesExceededError
 
 from blocks.storage import s3_bucket, split_s3_uri
+from tasks.aws_errors import AWS_ERRORS, aws_error
 from tasks.errors import (
     BadInput,
     CorruptDocument,
-    DocuforgeError,
     EmptyDocument,
     EncryptedDocument,
     EngineError,
@@ -56,10 +53,6 @@ IMAGE_READERS: dict[str, type[ImageFile.ImageFile]] = {
 }
 SUPPORTED_MIME_TYPES = frozenset({"application/pdf", *IMAGE_READERS})
 PIL_READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
-S3_NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
-S3_THROTTLE_CODES = frozenset(
-    {"SlowDown", "503", "429", "Throttling", "ThrottlingException", "TooManyRequests", "RequestLimitExceeded"}
-)
 TIFF_DATA_TAGS = (
     (TiffImagePlugin.STRIPOFFSETS, TiffImagePlugin.STRIPBYTECOUNTS),
     (TiffImagePlugin.TILEOFFSETS, TiffImagePlugin.TILEBYTECOUNTS),
@@ -183,22 +176,8 @@ def _download_s3(bucket_name: str, key: str, partial: Path, limits: Limits) -> N
             raise ResourceLimit(f"{uri} is {size:,} bytes, over the limit of {limits.max_bytes:,}")
         # _sync=True: this function is synchronous even when called from async code.
         bucket.download_object_to_path(key, partial, _sync=True)
-    except ClientError as exc:
-        raise s3_error(exc, uri) from exc
-    except (BotoConnectionError, HTTPClientError, RetriesExceededError) as exc:
-        raise NetworkError(f"{uri}: cannot reach S3 ({_one_line(exc)})") from exc
-
-
-def s3_error(exc: ClientError, uri: str) -> DocuforgeError:
-    code = exc.response.get("Error", {}).get("Code", "")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in S3_NOT_FOUND_CODES:
-        return NotFound(f"{uri}: no such object (check the bucket and key)")
-    if code in S3_THROTTLE_CODES or status in (429, 503):
-        return RateLimited(f"{uri}: S3 is throttling requests ({code})")
-    if status >= 500:
-        return NetworkError(f"{uri}: S3 server error ({code})")
-    return BadInput(f"{uri}: S3 refused the request ({code})")
+    except AWS_ERRORS as exc:
+        raise aws_error(exc, uri, "S3") from exc
 
 
 # ---- http(s) ----

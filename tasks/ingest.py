@@ -5,15 +5,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.dataset as ds
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
 from prefect import task
 from pydantic import BaseModel
 
 from blocks.storage import s3_client, split_s3_uri
+from tasks.aws_errors import AWS_ERRORS, aws_error
 from tasks.batch import BatchSummary
-from tasks.errors import BadInput, NetworkError, NotFound
-from tasks.fetch import s3_error
+from tasks.errors import BadInput, NotFound
 from tasks.models import ProcessOptions
 from tasks.retry import retry_if_retryable
 from tasks.store import ResultsStore, options_column
@@ -51,10 +49,8 @@ def _list_s3(prefix_uri: str) -> list[Listed]:
         pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
         return [Listed(uri=f"s3://{bucket}/{obj['Key']}", last_modified=obj["LastModified"])
                 for page in pages for obj in page.get("Contents", []) if not obj["Key"].endswith("/")]
-    except ClientError as exc:
-        raise s3_error(exc, prefix_uri) from exc
-    except (BotoConnectionError, HTTPClientError) as exc:
-        raise NetworkError(f"{prefix_uri}: cannot reach S3 ({exc})") from exc
+    except AWS_ERRORS as exc:
+        raise aws_error(exc, prefix_uri, "S3") from exc
 
 
 def completed_sources(results_uri: str, operation: str, options: ProcessOptions) -> dict[str, datetime]:

@@ -15,9 +15,9 @@ from deployments.s3_bridge import (
     objects_to_announce,
     parse_message,
     received_event,
-    sqs_failure,
     wanted,
 )
+from tasks.aws_errors import aws_error
 from tasks.errors import NetworkError, NotFound, RateLimited
 from tasks.events import EventName
 
@@ -185,6 +185,10 @@ def test_objects_to_announce_skips_bad_and_filtered_messages_without_raising(cap
 def client_error(code: str, status: int) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": "..."}, "ResponseMetadata": {"HTTPStatusCode": status}},
                        "ReceiveMessage")
+
+
+def sqs_failure(exc: Exception):
+    return aws_error(exc, "http://127.0.0.1:1/123/inbox", "SQS")
 
 
 def test_sqs_failures_are_typed_so_only_passing_trouble_is_retried():
