@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from tasks.models import BBox, Block, Line
+from tasks.models import BBox, Block, Line, union
 from tasks.ocr.base import LineReading, pixel_box, split_words
 
 MASK_MARGIN = 0.15
@@ -79,7 +79,8 @@ def add_missed(blocks: list[Block], boxes: list[BBox], read: Callable[[list[BBox
     """
     blocks = [block.model_copy(update={"lines": list(block.lines)}) for block in blocks]
     neighbours = [_line_on_row(blocks, box) for box in boxes]
-    targets = [box if at is None else _union(blocks[at[0]].lines[at[1]].bbox, box) for box, at in zip(boxes, neighbours)]
+    targets = [box if at is None else union((blocks[at[0]].lines[at[1]].bbox, box))
+               for box, at in zip(boxes, neighbours)]
     for box, at, reading in zip(boxes, neighbours, read(targets)):
         if reading.confidence < MIN_CONFIDENCE:
             continue
@@ -97,7 +98,7 @@ def add_missed(blocks: list[Block], boxes: list[BBox], read: Callable[[list[BBox
             continue
         block = blocks[at[0]]
         block.lines[at[1]] = _merge(block.lines[at[1]], found)
-        blocks[at[0]] = block.model_copy(update={"bbox": _union(block.bbox, box)})
+        blocks[at[0]] = block.model_copy(update={"bbox": union((block.bbox, box))})
     return blocks
 
 
@@ -134,9 +135,6 @@ def _merge(line: Line, found: Line) -> Line:
     before = found.bbox[0] < line.bbox[0]
     first, second = (found, line) if before else (line, found)
     confidence = min(line.confidence, found.confidence)
-    return Line(text=f"{first.text} {second.text}", bbox=_union(line.bbox, found.bbox), confidence=confidence,
+    return Line(text=f"{first.text} {second.text}", bbox=union((line.bbox, found.bbox)), confidence=confidence,
                 engine=line.engine, words=first.words + second.words)
 
-
-def _union(a: BBox, b: BBox) -> BBox:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
@@ -15,6 +16,12 @@ PageStatus = Literal["ok", "failed"]
 JobStatus = Literal["completed", "partial", "failed"]
 BBox = tuple[float, float, float, float]
 """x0, y0, x1, y1, normalised to the page (origin top-left)."""
+
+
+def union(boxes: Iterable[BBox]) -> BBox:
+    """The smallest box holding every one of the boxes."""
+    x0, y0, x1, y1 = zip(*boxes)
+    return (min(x0), min(y0), max(x1), max(y1))
 
 
 class EnhanceOptions(BaseModel):

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from tasks.errors import as_docuforge_error
 from tasks.markdown import page_markdown, page_text
-from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource
+from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource, union
 from tasks.ocr import get_engine
-from tasks.ocr.tesseract import mean_confidence, union
+from tasks.ocr.tesseract import mean_confidence
 from tasks.regions import digital_regions, may_hold_regions, scanned_regions
 from tasks.render import PDF, discard, render_region
 from tasks.retry import retry_if_retryable

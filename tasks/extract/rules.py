@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from tasks.extract.normalise import AMOUNT, DATE, currency_code, format_decimal, match_amount, match_date, parse_bool
 from tasks.extract.schema import ExtractionSchema, FieldSpec
-from tasks.models import BBox
+from tasks.models import BBox, union
+from tasks.store import bbox_dict
 
 FILLER = {":", "#", "-", "–", "no", "no.", "nr", "nr.", "nº", "n°", "="}
 """Tokens between a label and its value ('Invoice No : # 42')."""
@@ -50,7 +51,7 @@ class FieldResult(BaseModel):
 
     def row(self, job_id: str) -> dict:
         """The field's row of the `fields` table."""
-        bbox = dict(zip(("x0", "y0", "x1", "y1"), self.bbox)) if self.bbox else None
+        bbox = bbox_dict(self.bbox) if self.bbox else None
         return self.model_dump(exclude={"bbox"}) | {"job_id": job_id, "bbox": bbox}
 
 
@@ -289,11 +290,6 @@ def _enum_value(word: str, values: list[str]) -> str | None:
             return value
     code = currency_code(bare)
     return code if code in values else None
-
-
-def union(boxes) -> BBox:
-    x0, y0, x1, y1 = zip(*boxes)
-    return min(x0), min(y0), max(x1), max(y1)
 
 
 def overall_confidence(results: list[FieldResult]) -> float | None:

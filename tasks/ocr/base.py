@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from tasks.errors import EngineError
 from tasks.layout import sort_lines
-from tasks.models import BBox, Block, Line, Word
+from tasks.models import BBox, Block, Line, Word, union
 
 
 def read_image(image_path: str, engine: str, *, color: bool) -> np.ndarray:
@@ -136,12 +136,9 @@ def group_lines(lines: list[Line]) -> list[Block]:
                 break
         else:
             blocks.append([line])
-    return [Block(bbox=_union([line.bbox for line in block]), lines=block) for block in blocks]
+    return [Block(bbox=union(line.bbox for line in block), lines=block) for block in blocks]
 
 
-def _union(boxes: list[BBox]) -> BBox:
-    x0, y0, x1, y1 = zip(*boxes)
-    return (min(x0), min(y0), max(x1), max(y1))
 
 
 def _middle_y(box: BBox) -> float:

@@ -10,7 +10,7 @@ import pytesseract
 from PIL import Image
 
 from tasks.errors import EngineError
-from tasks.models import BBox, Block, Line, Word
+from tasks.models import BBox, Block, Line, Word, union
 from tasks.ocr.base import LineReading, OcrEngine, pixel_box
 
 
@@ -134,11 +134,6 @@ def _blocks_from_data(data: dict, width: int, height: int, engine: str) -> list[
 
 def _normalised(left: int, top: int, w: int, h: int, width: int, height: int) -> BBox:
     return (left / width, top / height, (left + w) / width, (top + h) / height)
-
-
-def union(boxes) -> BBox:
-    x0, y0, x1, y1 = zip(*boxes)
-    return (min(x0), min(y0), max(x1), max(y1))
 
 
 def mean_confidence(words: list[Word]) -> float:
