@@ -17,7 +17,7 @@ import re
 import cv2
 import filetype
 
-from tasks.models import BBox, Line, Table, Word
+from tasks.models import BBox, Line, Table, Word, centre_inside
 from tasks.pdfium import pdf_page
 from tasks.tables import LAYOUT_THRESHOLD, digital_page_layout, layout_regions
 from tasks.textlayer import image_regions
@@ -138,8 +138,7 @@ def _text_cover(box: BBox, words: list[Word]) -> float:
         return 0.0
     covered = 0.0
     for word in words:
-        x, y = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
-        if box[0] <= x <= box[2] and box[1] <= y <= box[3]:
+        if centre_inside(word.bbox, box):
             covered += _area(word.bbox)
     return covered / area
 

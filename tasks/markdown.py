@@ -5,7 +5,7 @@ import re
 from collections.abc import Sequence
 from statistics import median
 
-from tasks.models import Block, Line, Table
+from tasks.models import Block, Line, Table, centre_inside
 
 BULLET = re.compile(r"^\s*(?:[•·▪◦●■□‣⁃∙*]|[-–—](?=\s))\s*")
 NUMBERED = re.compile(r"^\s*(\d{1,3}|[a-zA-Z])[.)]\s+")
@@ -42,9 +42,7 @@ def page_markdown(blocks: list[Block], tables: Sequence[Table] = ()) -> str:
 
 
 def _table_holding(line: Line, tables: Sequence[Table]) -> int | None:
-    x, y = (line.bbox[0] + line.bbox[2]) / 2, (line.bbox[1] + line.bbox[3]) / 2
-    return next((index for index, table in enumerate(tables)
-                 if table.bbox[0] <= x <= table.bbox[2] and table.bbox[1] <= y <= table.bbox[3]), None)
+    return next((index for index, table in enumerate(tables) if centre_inside(line.bbox, table.bbox)), None)
 
 
 def _height(line: Line) -> float:

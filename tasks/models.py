@@ -24,6 +24,12 @@ def union(boxes: Iterable[BBox]) -> BBox:
     return (min(x0), min(y0), max(x1), max(y1))
 
 
+def centre_inside(inner: BBox, outer: BBox) -> bool:
+    """Whether the centre of `inner` lies in `outer` (edges included)."""
+    cx, cy = (inner[0] + inner[2]) / 2, (inner[1] + inner[3]) / 2
+    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
+
+
 class EnhanceOptions(BaseModel):
     grayscale: bool = Field(True, description="Convert scans to grayscale before OCR")
     orientation: bool = Field(True, description="Detect 90/180/270° page rotation and turn the page upright")

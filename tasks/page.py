@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from tasks.errors import as_docuforge_error
 from tasks.markdown import page_markdown, page_text
-from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource, union
+from tasks.models import BBox, Block, Job, Line, PageImage, PageResult, PageSummary, TextSource, centre_inside, union
 from tasks.ocr import get_engine
 from tasks.ocr.tesseract import mean_confidence
 from tasks.regions import digital_regions, may_hold_regions, scanned_regions
@@ -130,16 +130,11 @@ def _only_new_text(block: Block, layer_words: list[BBox]) -> Block:
     """Drop OCR words that the text layer already has (text drawn over an image)."""
     lines = []
     for line in block.lines:
-        words = [w for w in line.words if not any(_centre_inside(w.bbox, box) for box in layer_words)]
+        words = [w for w in line.words if not any(centre_inside(w.bbox, box) for box in layer_words)]
         if words:
             lines.append(Line(text=" ".join(w.text for w in words), bbox=union(w.bbox for w in words),
                               confidence=mean_confidence(words), engine=line.engine, words=words))
     return Block(bbox=union(line.bbox for line in lines) if lines else block.bbox, lines=lines)
-
-
-def _centre_inside(inner: BBox, outer: BBox) -> bool:
-    cx, cy = (inner[0] + inner[2]) / 2, (inner[1] + inner[3]) / 2
-    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
 
 
 def page_result(image: PageImage, source: TextSource, blocks: list[Block], text: str) -> PageResult:

@@ -34,7 +34,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from tasks.models import BBox, Cell, Table, Word
+from tasks.models import BBox, Cell, Table, Word, centre_inside
 from tasks.pdfium import pdf_page
 from tasks.textlayer import image_regions, read_text_layer
 
@@ -362,16 +362,11 @@ def structure_table(crop: np.ndarray, region: BBox, words: list[Word], page_numb
     rx0, ry0, rx1, ry1 = region
     rw, rh = rx1 - rx0, ry1 - ry0
     page_boxes = [(rx0 + b[0] * rw, ry0 + b[1] * rh, rx0 + b[2] * rw, ry0 + b[3] * rh) for b in crop_boxes]
-    inside = [w for w in words if _centre_in(w.bbox, region)]
+    inside = [w for w in words if centre_inside(w.bbox, region)]
     texts = assign_words_to_grid(logical, page_boxes, inside)
     cells = [Cell(row=r, col=c, row_span=rs, col_span=cs, text=text, bbox=box)
              for (r, c, rs, cs), text, box in zip(logical, texts, page_boxes)]
     return make_table(page_number, region, cells, header_rows, method="model")
-
-
-def _centre_in(box: BBox, region: BBox) -> bool:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 
 
 def _grow(box: BBox, margin: float) -> BBox:
@@ -484,7 +479,7 @@ def find_tables_digital(pdf_path: str, page_number: int) -> list[Table]:
     pictures = image_regions(pdf_path, page_number, min_area=0.01) if figure_regions else []
     figure_regions = [box for box in figure_regions
                       if not any(_overlap(box, p) > 0.5 for p in pictures)
-                      and sum(_centre_in(w.bbox, box) for w in words) >= MIN_TABLE_WORDS]
+                      and sum(centre_inside(w.bbox, box) for w in words) >= MIN_TABLE_WORDS]
     ruled = ruled_tables(pdf_path, page_number, words)
     tables: list[Table] = []
     for region, is_figure in [(r, False) for r in tables_regions] + [(r, True) for r in figure_regions]:
@@ -545,7 +540,7 @@ def _grid_table(boxes: list[BBox], words: list[Word], page_number: int, toleranc
     if len(xs) < 3 or len(ys) < 3:
         return None
     index = lambda edges, value: int(np.abs(np.asarray(edges) - value).argmin())  # noqa: E731
-    texts = assign_words(boxes, [w for w in words if any(_centre_in(w.bbox, b) for b in boxes)])
+    texts = assign_words(boxes, [w for w in words if any(centre_inside(w.bbox, b) for b in boxes)])
     cells = []
     for box, text in zip(boxes, texts):
         c0, c1, r0, r1 = index(xs, box[0]), index(xs, box[2]), index(ys, box[1]), index(ys, box[3])
@@ -585,7 +580,7 @@ sides of a column edge drawn elsewhere (its columns are aligned text, and the dr
 def _text_crosses_rule(cell: Cell, xs: list[float], words: list[Word]) -> bool:
     if cell.col_span < 2 or cell.bbox is None:
         return False
-    inside = [w for w in words if _centre_in(w.bbox, cell.bbox)]
+    inside = [w for w in words if centre_inside(w.bbox, cell.bbox)]
     for edge in xs[cell.col + 1: cell.col + cell.col_span]:
         if any(w.bbox[2] <= edge for w in inside) and any(w.bbox[0] >= edge for w in inside) \
                 and not any(w.bbox[0] < edge < w.bbox[2] for w in inside):
@@ -600,7 +595,7 @@ def _rows_inside_cells(cells: list[Cell], words: list[Word], min_lines: int = 3)
     for cell in cells:
         if cell.bbox is not None and cell.text:
             counts.setdefault(cell.row, []).append(
-                len(_line_middles([w for w in words if _centre_in(w.bbox, cell.bbox)])))
+                len(_line_middles([w for w in words if centre_inside(w.bbox, cell.bbox)])))
     return any(len(n) >= 3 and min(n) >= min_lines and max(n) - min(n) <= 1 for n in counts.values())
 
 
