@@ -111,7 +111,7 @@ def extract(
                                  return_state=True)
         result = state.result(raise_on_failure=False)
         if state.is_failed():
-            err_console.print(f"[red]✗[/] {escape(source)}: \\[{result.error_category}] {escape(result.error or '')}")
+            print_error(result.error_category, result.error or "", about=source)
             ok = False
             continue
         summaries.append(result)
@@ -182,7 +182,7 @@ def ingest(
     try:
         summary = scheduled_ingestion(prefix_uri=prefix_uri, results_uri=out)
     except DocuforgeError as exc:
-        err_console.print(f"[red]✗[/] \\[{exc.category}] {escape(exc.message)}")
+        print_error(exc.category, exc.message)
         raise typer.Exit(1) from exc
     plan = summary.plan
     out_console.print(f"{plan.listed} listed, {plan.skipped} already done, {len(plan.pending)} to process, "
@@ -191,6 +191,12 @@ def ingest(
         print_summary(summary.batch.documents)
         print_batch_totals(summary.batch)
     raise typer.Exit(0 if summary.batch is None or summary.batch.status == "completed" else 1)
+
+
+def print_error(category: str | None, message: str, about: str | None = None) -> None:
+    """One failure on one line: ✗ [category] message (about: the document it concerns)."""
+    where = f"{escape(about)}: " if about else ""
+    err_console.print(f"[red]✗[/] {where}\\[{category}] {escape(message)}")
 
 
 def _quiet_run_logs() -> None:
@@ -212,9 +218,7 @@ def run_documents(inputs: list[str], options: ProcessOptions, results_uri: str,
     from flows.pipeline import process_document
     from tasks import progress
 
-    # Each failure is reported once, by the summary; Prefect's own run logs would repeat it.
-    for name in ("prefect.task_runs", "prefect.flow_runs"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    _quiet_run_logs()
 
     summaries = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -252,7 +256,7 @@ def print_summary(summaries: list[JobSummary]) -> None:
     out_console.print(table)
     for s in summaries:
         if s.error:
-            err_console.print(f"[red]✗[/] \\[{s.error_category}] {escape(s.error)}")
+            print_error(s.error_category, s.error)
 
 
 def _log_to_stderr(logger_name: str) -> None:
@@ -341,7 +345,7 @@ def s3_bridge(
     try:
         run_bridge(options, once=once)
     except DocuforgeError as exc:
-        err_console.print(f"[red]✗[/] \\[{exc.category}] {escape(exc.message)}")
+        print_error(exc.category, exc.message)
         raise typer.Exit(1) from exc
 
 
