@@ -101,6 +101,12 @@ def options_column(options: ProcessOptions) -> str:
     return json.dumps(options.fingerprint(), sort_keys=True)
 
 
+def arrow_rows(table: str, rows: list[dict]) -> pa.Table:
+    """Rows (dicts; missing columns are null, extra keys ignored) as an Arrow table of the table's schema."""
+    schema = SCHEMAS[table]
+    return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
+
+
 def bbox_dict(bbox: BBox) -> dict[str, float]:
     return dict(zip(("x0", "y0", "x1", "y1"), bbox))
 
@@ -201,11 +207,9 @@ class ResultsStore:
 
     def write(self, table: str, operation: str, day: date | str, file_id: str, rows: list[dict]) -> None:
         """Replace one file of a small table (e.g. a batch's row) with these rows, written at once."""
-        schema = SCHEMAS[table]
         with tempfile.TemporaryDirectory(prefix="docuforge-rows-") as folder:
             local = os.path.join(folder, f"{table}.parquet")
-            pq.write_table(pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows],
-                                                schema=schema), local)
+            pq.write_table(arrow_rows(table, rows), local)
             self.publish(local, table, operation, day, file_id)
 
     def read(self, table: str, job_id: str | None = None) -> pa.Table:
@@ -305,10 +309,9 @@ class JobWriter:
         rows = self._pending[table]
         if not rows:
             return
-        schema = SCHEMAS[table]
-        batch = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
+        batch = arrow_rows(table, rows)
         if table not in self._writers:
-            self._writers[table] = pq.ParquetWriter(os.path.join(self._dir, f"{table}.parquet"), schema)
+            self._writers[table] = pq.ParquetWriter(os.path.join(self._dir, f"{table}.parquet"), SCHEMAS[table])
         self._writers[table].write_table(batch)
         rows.clear()
 
