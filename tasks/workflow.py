@@ -136,8 +136,9 @@ def read_fields(store: ResultsStore, documents: list[JobSummary]) -> list[dict]:
 def combine_fields(rows: list[dict], documents: list[JobSummary]) -> list[CombinedField]:
     """The documents' fields by name, each with every document's value and the value they agree on, if any."""
     sources = {d.job_id: d.source_uri for d in documents}
+    order = {job_id: index for index, job_id in enumerate(sources)}
     by_name: dict[str, list[FieldValue]] = {}
-    for row in sorted(rows, key=lambda r: list(sources).index(r["job_id"])):
+    for row in sorted(rows, key=lambda r: order[r["job_id"]]):
         by_name.setdefault(row["field_name"], []).append(FieldValue(
             source_uri=sources[row["job_id"]], value=row["value"], confidence=row["confidence"],
             page_number=row["page_number"]))
