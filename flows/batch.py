@@ -9,6 +9,7 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
+from blocks.loading import default_results_uri
 from flows.pipeline import process_document
 from tasks.batch import (
     DEFAULT_BATCH_SIZE, BatchSummary, aggregate, batch_id_for, check_id, event_payload, groups_of, outcome_summary,
@@ -17,7 +18,6 @@ from tasks.batch import (
 from tasks.events import EventName, emit_about
 from tasks.models import JobSummary, Operation, ProcessOptions
 from tasks.report import publish_batch_report
-from blocks.loading import default_results_uri
 
 
 @task(name="process-document-in-batch", cache_policy=NO_CACHE)

@@ -6,12 +6,12 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
+from blocks.loading import default_results_uri
 from flows.batch import batch
 from tasks.batch import DEFAULT_BATCH_SIZE
 from tasks.fetch import SUPPORTED_SUFFIXES
 from tasks.ingest import IngestionSummary, completed_sources_task, list_documents_task, plan_ingestion
 from tasks.models import Operation, ProcessOptions
-from blocks.loading import default_results_uri
 
 
 @flow(name="scheduled-ingestion")

@@ -10,11 +10,11 @@ from typing import Any
 
 from prefect import flow
 
+from blocks.loading import default_results_uri
 from flows.batch import process_documents
 from tasks.batch import check_id, unique_sources
 from tasks.events import EventName, emit_about, workflow_step_event
 from tasks.report import publish_workflow_report
-from blocks.loading import default_results_uri
 from tasks.steps import ConditionalStep, evaluate_step_task, parse_step, transform_task
 from tasks.workflow import WorkflowConfig, WorkflowResult, combine_documents_task, event_payload
 

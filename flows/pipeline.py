@@ -15,6 +15,7 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
+from blocks.loading import default_results_uri, ocr_options
 from flows.ocr_ensemble import ocr_ensemble
 from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
@@ -26,7 +27,6 @@ from tasks.page import failed_page, picture_page_task, plan_page_task, scanned_r
 from tasks.progress import PageProgress
 from tasks.recovery import emit_processing_error, retryable_category
 from tasks.report import publish_job_summary
-from blocks.loading import default_results_uri, ocr_options
 from tasks.settings import get_settings
 from tasks.store import JobWriter, ResultsStore, options_column, store_results_task
 
