@@ -12,7 +12,15 @@ from tasks.errors import BadInput
 
 FieldType = Literal["string", "number", "money", "date", "enum", "boolean", "array"]
 Method = Literal["regex", "nlp", "ai"]
+EntityKind = Literal["date", "amount", "organisation", "address", "email", "phone", "identifier"]
 BUNDLED = Path(__file__).resolve().parent / "schemas"
+
+
+def named(fields):
+    """Fields may be given as {name: spec}."""
+    if isinstance(fields, dict):
+        return [{**spec, "name": name} for name, spec in fields.items()]
+    return fields
 
 
 class FieldSpec(BaseModel):
@@ -29,7 +37,14 @@ class FieldSpec(BaseModel):
                              "number (e.g. a total among subtotals)")
     near_field: str | None = Field(None, description="Prefer a value written next to this field's value (e.g. the "
                                                      "currency of the amount)")
+    entity: EntityKind | None = Field(None, description="For nlp fields: the kind of entity the value is (default: "
+                                                         "from the type: date → date, money/number → amount)")
     fields: list[FieldSpec] = Field(default_factory=list, description="Sub-fields of an array of objects")
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _named(cls, fields):
+        return named(fields)
 
     @field_validator("pattern")
     @classmethod
@@ -56,10 +71,7 @@ class ExtractionSchema(BaseModel):
     @field_validator("fields", mode="before")
     @classmethod
     def _named(cls, fields):
-        """Fields may be given as {name: spec}."""
-        if isinstance(fields, dict):
-            return [{**spec, "name": name} for name, spec in fields.items()]
-        return fields
+        return named(fields)
 
     @model_validator(mode="after")
     def _unique_names(self) -> ExtractionSchema:
