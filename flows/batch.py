@@ -21,22 +21,25 @@ from tasks.report import publish_batch_report
 
 
 @task(name="process-document-in-batch", cache_policy=NO_CACHE)
-def process_document_task(source: str, operation: Operation, options: ProcessOptions, results_uri: str) -> JobSummary:
+def process_document_task(source: str, operation: Operation, options: ProcessOptions, results_uri: str,
+                          fields_schema: dict | str | None = None) -> JobSummary:
     """process-document as a subflow; its failure is data (a failed summary), never this task's failure."""
     state = process_document(source=source, operation=operation, options=options, results_uri=results_uri,
-                             return_state=True)
+                             fields_schema=fields_schema, return_state=True)
     return outcome_summary(state.result(raise_on_failure=False), source, operation, results_uri)
 
 
 def process_documents(sources: list[str], operation: Operation, options: ProcessOptions, results_uri: str,
-                      at_once: int, delay_s: float = 0.0) -> list[JobSummary]:
+                      at_once: int, delay_s: float = 0.0, fields_schema: dict | str | None = None,
+                      ) -> list[JobSummary]:
     """Every source through process-document, `at_once` at a time (a group finishes before the next starts, after
     `delay_s`); one summary per source, in order. Call it inside a flow."""
     summaries: list[JobSummary] = []
     for index, group in enumerate(groups_of(sources, at_once)):
         if index and delay_s:
             time.sleep(delay_s)
-        futures = process_document_task.map(group, unmapped(operation), unmapped(options), unmapped(results_uri))
+        futures = process_document_task.map(group, unmapped(operation), unmapped(options), unmapped(results_uri),
+                                            unmapped(fields_schema))
         summaries += [future.result() for future in futures]
     return summaries
 
@@ -50,6 +53,7 @@ def batch(
     batch_delay_s: Annotated[float, Field(ge=0)] = 0.0,
     results_uri: str | None = None,
     batch_id: str | None = None,
+    fields_schema: dict | str | None = None,
 ) -> BatchSummary:
     """Process many documents: batch_size at once, one document's failure never failing the others, then a report.
 
@@ -63,12 +67,14 @@ def batch(
             else the docuforge-results block, else ./docuforge-data/results).
         batch_id: Names the batch's row and artifacts (default: derived from the sources, operation and options,
             so running the same batch again replaces its row).
+        fields_schema: For operation=extract: the schema inline, a schema file, or a bundled schema's name
+            (default: 'invoice').
     """
     started_at = datetime.now(UTC)
     store_uri = results_uri or default_results_uri()
     sources = unique_sources(sources)
     batch_id = check_id(batch_id, "batch id") if batch_id else batch_id_for(sources, operation, options)
-    documents = process_documents(sources, operation, options, store_uri, batch_size, batch_delay_s)
+    documents = process_documents(sources, operation, options, store_uri, batch_size, batch_delay_s, fields_schema)
     summary = aggregate(batch_id, operation, options, batch_size, store_uri, started_at, documents)
     publish_batch_report(summary)
     store_batch_task(store_uri, summary)

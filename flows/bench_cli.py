@@ -267,15 +267,23 @@ def extract_bench(
     schema: Annotated[str, typer.Option(help="Schema JSON file, or a bundled schema's name")] = "invoice",
     out: Annotated[Optional[Path], typer.Option(file_okay=False, help="Results root (default: a temporary one)")] = None,
     images: Annotated[bool, typer.Option(help="Also score the image renders (X.png: the OCR path)")] = False,
+    render_dpi: Annotated[Optional[int], typer.Option(min=72, max=600, help="Render every X.pdf at this dpi to an "
+                                                      "image-only PDF first, and score those (the OCR path)")] = None,
 ) -> None:
-    """Extract the schema's fields from every document with an X.json and score exact match per field."""
+    """Extract the schema's fields from every document with an X.json and score exact match per field (array
+    fields: line precision and recall)."""
     import tempfile
 
     from flows.extraction import extract_document
-    from tasks.bench.extract import DocumentScore, exact_match, score_document, truth_of
-    from tasks.extract.schema import load_schema
+    from tasks.bench.extract import DocumentScore, exact_match, line_match, render_scans, score_document, truth_of
+    from tasks.extract.job import resolve_schema
 
-    spec = load_schema(schema)
+    spec = resolve_schema(schema)
+    if render_dpi:
+        renders = Path(tempfile.mkdtemp(prefix="docuforge-renders-"))
+        with console.status(f"rendering {directory} at {render_dpi} dpi into {renders}"):
+            render_scans(directory, render_dpi, renders)
+        directory = renders
     suffixes = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"} if images else {".pdf"}
     documents = sorted(p for p in directory.iterdir()
                        if p.suffix.lower() in suffixes and p.with_suffix(".json").exists())
@@ -294,7 +302,7 @@ def extract_bench(
             continue
         scores.append(score_document(document.name, spec, truth_of(document), summary.fields))
     table = Table(title=f"docuforge bench extract {directory} (schema {spec.name or schema} v{spec.version})")
-    names = [field.name for field in spec.fields]
+    names = [field.name for field in spec.fields if field.type != "array"]
     table.add_column("document", no_wrap=True)
     for name in names:
         table.add_column(name)
@@ -308,6 +316,11 @@ def extract_bench(
     console.print(table)
     console.print(f"overall field exact match: [bold]{percent(overall)}[/] "
                   f"({sum(len(r.fields) for r in scores)} fields scored); results in {root}")
+    for name, (precision, recall) in line_match(scores).items():
+        counts = [sum(getattr(line, k) for r in scores for line in r.lines if line.field_name == name)
+                  for k in ("matched", "got", "expected")]
+        console.print(f"{name}: line precision {percent(precision)}, recall {percent(recall)} "
+                      f"({counts[0]} matched of {counts[1]} found, {counts[2]} expected)")
     for row in scores:
         if row.error:
             console.print(f"[red]{row.document}[/]: {row.error}")

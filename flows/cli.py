@@ -88,7 +88,10 @@ def parse(
 @app.command()
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="Files or URIs: path, file://, s3://bucket/key, http(s)://")],
-    schema: Annotated[str, typer.Option(help="Extraction schema: a JSON file, or a bundled schema's name")] = "invoice",
+    schema: Annotated[str | None, typer.Option(help="Extraction schema: a JSON file (Docuforge's format or JSON "
+                                                    "Schema), or a bundled schema's name: invoice, receipt")] = None,
+    auto: Annotated[bool, typer.Option("--auto", help="Every key → value pair of the forms (label: value, label "
+                                                      "above value, checkboxes); with --schema, besides its fields")] = False,
     out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix "
                                                  "(default: $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the extractions as JSON")] = False,
@@ -97,13 +100,14 @@ def extract(
     field is invalid."""
     from flows.extraction import extract_document
     from tasks.errors import DocuforgeError
-    from tasks.extract.schema import load_schema
+    from tasks.extract.job import resolve_schema
 
     _quiet_run_logs()
     try:
-        spec = load_schema(schema)
+        spec = resolve_schema(schema or ("auto" if auto else None))
     except DocuforgeError as exc:
         raise typer.BadParameter(exc.message, param_hint="--schema") from exc
+    spec.auto = spec.auto or auto
     summaries, ok = [], True
     for source in inputs:
         state = extract_document(source=source, fields_schema=spec.model_dump(),

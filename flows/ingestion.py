@@ -23,6 +23,7 @@ def scheduled_ingestion(
     batch_size: Annotated[int, Field(ge=1)] = DEFAULT_BATCH_SIZE,
     results_uri: str | None = None,
     max_documents: Annotated[int | None, Field(ge=1)] = None,
+    fields_schema: dict | str | None = None,
 ) -> IngestionSummary:
     """Process the documents under a prefix that have not been processed yet (or have changed since).
 
@@ -35,6 +36,8 @@ def scheduled_ingestion(
         results_uri: Where the Parquet results go (default: $DOCUFORGE_RESULTS_URI,
             else the docuforge-results block, else ./docuforge-data/results).
         max_documents: Process at most this many documents in this run (the rest wait for the next one).
+        fields_schema: For operation=extract: the schema inline, a schema file, or a bundled schema's name
+            (default: 'invoice').
     """
     store_uri = results_uri or default_results_uri()
     listed = list_documents_task(prefix_uri, suffixes)
@@ -43,5 +46,5 @@ def scheduled_ingestion(
     get_run_logger().info("%s: %d documents listed, %d already done, %d to process now, %d left for later",
                           prefix_uri, plan.listed, plan.skipped, len(plan.pending), plan.deferred)
     report = batch(sources=plan.pending, operation=operation, options=options, batch_size=batch_size,
-                   results_uri=store_uri) if plan.pending else None
+                   results_uri=store_uri, fields_schema=fields_schema) if plan.pending else None
     return IngestionSummary(plan=plan, batch=report)

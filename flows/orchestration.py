@@ -38,7 +38,8 @@ def workflow_orchestrator(
     check_id(workflow_id, "workflow id")
     store_uri = results_uri or default_results_uri()
     summaries = process_documents(unique_sources(documents), workflow_config.operation, workflow_config.options,
-                                  store_uri, workflow_config.max_concurrent)
+                                  store_uri, workflow_config.max_concurrent,
+                                  fields_schema=workflow_config.fields_schema)
     result = combine_documents_task(store_uri, workflow_id, workflow_config, summaries)
     publish_workflow_report(result)
     emit_about(EventName.workflow_completed, "workflow", workflow_id, event_payload(result),

@@ -19,6 +19,7 @@ from blocks.loading import default_results_uri, ocr_options
 from flows.ocr_ensemble import ocr_ensemble
 from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
+from tasks.extract.job import resolve_schema, run_extraction
 from tasks.fetch import fetch_document_task, redact_uri
 from tasks.models import (
     Document, Job, JobSummary, Operation, PageResult, PageSummary, ProcessOptions, job_id_for, parse_page_ranges,
@@ -38,17 +39,21 @@ def process_document(
     options: ProcessOptions | None = None,
     results_uri: str | None = None,
     attempt: Annotated[int, Field(ge=1)] = 1,
+    fields_schema: dict | str | None = None,
 ) -> State:
     """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset.
 
     Args:
         source: The document: a path, file://, s3://bucket/key or http(s):// URL.
-        operation: What to do with it (parse: text, Markdown, words, tables and figures).
+        operation: What to do with it (parse: text, Markdown, words, tables and figures; extract: that, then the
+            schema's fields into `fields`).
         options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits (default: the
             docuforge-ocr block's, else the embedded defaults).
         results_uri: Where the Parquet results go: a folder or s3://bucket/prefix
             (default: $DOCUFORGE_RESULTS_URI, else the docuforge-results block, else ./docuforge-data/results).
         attempt: Which run of this job this is (error recovery counts its retries with it).
+        fields_schema: For operation=extract: the schema inline (Docuforge's format or a JSON Schema document), a
+            schema file, or a bundled schema's name such as 'invoice' or 'receipt' (default: 'invoice').
     """
     started_at = datetime.now(UTC)
     options = options or ocr_options()
@@ -56,11 +61,17 @@ def process_document(
     work_dir = tempfile.mkdtemp(prefix="job-", dir=_work_root())
     job = None
     try:
+        schema = resolve_schema(fields_schema) if operation == "extract" else None
         job = start_job(source, operation, options, work_dir, started_at)
         pages = read_pages(job)
-        summary = finish_job(job, pages, store_uri, attempt)
+        summary = finish_job(job, pages, store_uri, attempt, fields_schema)
+        if schema is not None and summary.status != "failed":
+            extraction = run_extraction(job.job_id, summary.source_uri, job.started_at.date().isoformat(), schema,
+                                        store_uri)
+            summary.extraction = extraction.model_dump(mode="json")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
-        summary = record_failure(job, source, operation, options, started_at, store_uri, exc, attempt)
+        summary = record_failure(job, source, operation, options, started_at, store_uri, exc, attempt,
+                                 fields_schema)
     finally:
         if not get_settings().keep_work:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -126,7 +137,8 @@ def _result_or(future: PrefectFuture, fallback: PageSummary) -> PageSummary:
     return future.result() if state.is_completed() else fallback
 
 
-def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int = 1) -> JobSummary:
+def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int = 1,
+               fields_schema: dict | str | None = None) -> JobSummary:
     failed = sum(page.status == "failed" for page in pages)
     status = "failed" if failed == len(pages) else "partial" if failed else "completed"
     summary = _summary(job, pages, status, store_uri)
@@ -139,13 +151,15 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
     event = EventName.document_failed if status == "failed" else EventName.document_processed
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
     if status == "failed":
-        emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt)
+        emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt,
+                              fields_schema)
     publish_job_summary(summary)
     return summary
 
 
 def record_failure(job: Job | None, source: str, operation: Operation, options: ProcessOptions,
-                   started_at: datetime, store_uri: str, exc: BaseException, attempt: int = 1) -> JobSummary:
+                   started_at: datetime, store_uri: str, exc: BaseException, attempt: int = 1,
+                   fields_schema: dict | str | None = None) -> JobSummary:
     """A document that failed as a whole: a failed documents row, a docuforge.document.failed event and a
     docuforge.processing.error event (for error recovery).
 
@@ -163,7 +177,7 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
     writer.commit(_document_row(summary, document, options, started_at, engines=[]))
     emit(EventName.document_failed, job_id, uri, _event_payload(summary))
-    emit_processing_error(summary, options, error.retryable, attempt)
+    emit_processing_error(summary, options, error.retryable, attempt, fields_schema)
     publish_job_summary(summary)
     return summary
 

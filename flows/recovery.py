@@ -59,7 +59,7 @@ def rerun(request: RecoveryRequest, delay_s: float) -> None:
     attempt = request.attempt + 1
     parameters = {"source": request.source_uri, "operation": request.operation,
                   "options": request.options.model_dump(mode="json"), "results_uri": request.results_uri,
-                  "attempt": attempt}
+                  "attempt": attempt, "fields_schema": request.fields_schema}
     try:
         run_deployment(PROCESS_DOCUMENT, parameters=parameters, timeout=0,
                        scheduled_time=datetime.now(UTC) + timedelta(seconds=delay_s),
@@ -67,4 +67,5 @@ def rerun(request: RecoveryRequest, delay_s: float) -> None:
     except ObjectNotFound:
         time.sleep(delay_s)
         process_document(source=request.source_uri, operation=request.operation, options=request.options,
-                         results_uri=request.results_uri, attempt=attempt, return_state=True)
+                         results_uri=request.results_uri, attempt=attempt, fields_schema=request.fields_schema,
+                         return_state=True)

@@ -220,6 +220,8 @@ class JobSummary(BaseModel):
     mean_confidence: float | None = None
     duration_ms: int = 0
     results_uri: str = ""
+    extraction: dict | None = None
+    """operation=extract: the extraction's summary (tasks.extract.job.ExtractionSummary as JSON)."""
 
 
 def sha256_file(path: str, chunk: int = 1 << 20) -> str:

@@ -31,6 +31,7 @@ class RecoveryRequest(BaseModel):
     attempt: int = Field(1, ge=1, description="Which run of the job failed (1 = the first)")
     options: ProcessOptions = Field(default_factory=ProcessOptions)
     results_uri: str | None = None
+    fields_schema: dict | str | None = Field(None, description="operation=extract: the schema it ran with")
 
 
 class RecoveryDecision(BaseModel):
@@ -48,10 +49,12 @@ def _error_classes(cls: type[DocuforgeError]) -> list[type[DocuforgeError]]:
     return [cls] + [sub for child in cls.__subclasses__() for sub in _error_classes(child)]
 
 
-def processing_error_payload(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int) -> dict:
+def processing_error_payload(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int,
+                             fields_schema: dict | str | None = None) -> dict:
     request = RecoveryRequest(job_id=summary.job_id, source_uri=summary.source_uri, operation=summary.operation,
                               error_category=summary.error_category or Category.internal, error=summary.error,
-                              retryable=retryable, attempt=attempt, options=options, results_uri=summary.results_uri)
+                              retryable=retryable, attempt=attempt, options=options, results_uri=summary.results_uri,
+                              fields_schema=fields_schema)
     return request.model_dump(mode="json")
 
 
@@ -60,9 +63,10 @@ def processing_error_labels(payload: dict) -> dict[str, str]:
     return {RETRYABLE_LABEL: str(payload["retryable"]).lower(), CATEGORY_LABEL: payload["error_category"]}
 
 
-def emit_processing_error(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int) -> str | None:
+def emit_processing_error(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int,
+                          fields_schema: dict | str | None = None) -> str | None:
     """docuforge.processing.error for a failed job, labelled with its category and whether it is retryable."""
-    payload = processing_error_payload(summary, options, retryable, attempt)
+    payload = processing_error_payload(summary, options, retryable, attempt, fields_schema)
     return emit(EventName.processing_error, summary.job_id, summary.source_uri, payload,
                 labels=processing_error_labels(payload))
 

@@ -31,6 +31,8 @@ class WorkflowConfig(BaseModel):
                                                    "the documents' extracted fields side by side; none: process only")
     operation: Operation = Field("parse", description="What process-document does with each document")
     options: ProcessOptions = Field(default_factory=ProcessOptions, description="How each document is read")
+    fields_schema: dict | str | None = Field(None, description="operation=extract: the schema inline, a schema file, "
+                                                               "or a bundled schema's name (default: 'invoice')")
     max_concurrent: int = Field(DEFAULT_BATCH_SIZE, ge=1, description="Documents processed at once")
     max_diff_lines: int = Field(20, ge=0, description="compare: differing lines kept per pair and side")
 

@@ -14,6 +14,8 @@ import pytest
 
 from deployments.local_stack import free_port
 
+pytest_plugins = ["tests.fakes.llm_server"]
+
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="docuforge-prefect-home-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -1,15 +1,18 @@
-"""Field exact match of an extraction against X.json ground truth (a list with one dict of expected fields)."""
+"""Field exact match of an extraction against X.json ground truth (a list with one dict of expected fields); line
+precision and recall of its arrays of objects (invoice lines), kept apart so the scalar figure stays comparable."""
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from tasks.bench.degrade import degrade_pdf
 from tasks.extract.rules import FieldResult
-from tasks.extract.schema import ExtractionSchema
+from tasks.extract.schema import ExtractionSchema, FieldSpec
 
 
 class FieldScore(BaseModel):
@@ -19,9 +22,19 @@ class FieldScore(BaseModel):
     match: bool
 
 
+class LineScore(BaseModel):
+    field_name: str
+    expected: int
+    """Ground-truth lines that give at least one of the schema's sub-fields."""
+    got: int
+    matched: int
+    """Extracted lines equal, on every sub-field the truth line gives, to a truth line (each matched once)."""
+
+
 class DocumentScore(BaseModel):
     document: str
     fields: list[FieldScore]
+    lines: list[LineScore] = []
     error: str | None = None
 
 
@@ -46,16 +59,47 @@ def truth_of(document: Path) -> dict:
 
 
 def score_document(name: str, schema: ExtractionSchema, truth: dict, results: list[FieldResult]) -> DocumentScore:
-    """One score per schema field that the truth gives a value for."""
+    """One score per scalar schema field that the truth gives a value for; one line score per array field."""
     got = {result.field_name: result.value for result in results}
     scores = []
     for spec in schema.fields:
-        expected = comparable(spec.type, truth.get(spec.name))
+        expected = None if spec.type == "array" else comparable(spec.type, truth.get(spec.name))
         if expected is None:
             continue
         value = comparable(spec.type, got.get(spec.name))
         scores.append(FieldScore(field_name=spec.name, expected=expected, got=value, match=value == expected))
-    return DocumentScore(document=name, fields=scores)
+    lines = [score_lines(spec, truth[spec.name], got.get(spec.name)) for spec in schema.fields
+             if spec.type == "array" and isinstance(truth.get(spec.name), list)]
+    return DocumentScore(document=name, fields=scores, lines=lines)
+
+
+def score_lines(spec: FieldSpec, truth_lines: list[dict], value: str | None) -> LineScore:
+    """Per-line exact match on the sub-fields each truth line gives, after normalisation."""
+    expected = [{sub.name: (sub.type, comparable(sub.type, line[sub.name])) for sub in spec.fields
+                 if comparable(sub.type, line.get(sub.name)) is not None} for line in truth_lines]
+    expected = [line for line in expected if line]
+    got = json.loads(value) if value else []
+    matched = 0
+    for item in got:
+        hit = next((line for line in expected
+                    if all(comparable(kind, item.get(name)) == want for name, (kind, want) in line.items())), None)
+        if hit is not None:
+            expected.remove(hit)
+            matched += 1
+    return LineScore(field_name=spec.name, expected=matched + len(expected), got=len(got), matched=matched)
+
+
+def line_match(scores: list[DocumentScore]) -> dict[str, tuple[float | None, float | None]]:
+    """(precision, recall) of the lines of each array field over every document."""
+    totals: dict[str, list[int]] = {}
+    for document in scores:
+        for line in document.lines:
+            total = totals.setdefault(line.field_name, [0, 0, 0])
+            total[0] += line.matched
+            total[1] += line.got
+            total[2] += line.expected
+    return {name: (matched / got if got else None, matched / expected if expected else None)
+            for name, (matched, got, expected) in totals.items()}
 
 
 def exact_match(scores: list[DocumentScore]) -> tuple[dict[str, float], float | None]:
@@ -67,3 +111,15 @@ def exact_match(scores: list[DocumentScore]) -> tuple[dict[str, float], float | 
     every = [match for matches in per_field.values() for match in matches]
     return ({name: sum(m) / len(m) for name, m in per_field.items()},
             sum(every) / len(every) if every else None)
+
+
+def render_scans(directory: Path, dpi: int, out_dir: Path) -> list[Path]:
+    """Every X.pdf with X.json truth rendered at dpi to an image-only X.clean.pdf (so it takes the OCR path), with
+    its truth beside it as X.clean.json."""
+    scans = []
+    for source in sorted(directory.glob("*.pdf")):
+        if source.with_suffix(".json").exists():
+            [scan] = degrade_pdf(source, out_dir, ["clean"], dpi=dpi)
+            shutil.copyfile(source.with_suffix(".json"), scan.with_suffix(".json"))
+            scans.append(scan)
+    return scans

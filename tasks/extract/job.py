@@ -1,12 +1,19 @@
-"""An extraction job's steps over the results dataset: read the words back, extract, write the `fields` rows."""
+"""An extraction job's steps over the results dataset: read the words back, run each method on its fields in
+parallel, validate, write the `fields` rows, send the event."""
 from __future__ import annotations
 
-from pydantic import BaseModel
 from prefect import task
+from pydantic import BaseModel
 
-from tasks.errors import BadInput
-from tasks.extract.rules import FieldResult, extract_fields, overall_confidence, tokens_from_words
-from tasks.extract.schema import ExtractionSchema, load_schema
+from blocks.loading import llm_provider
+from blocks.settings import LlmProviderSettings
+from tasks.events import EventName, emit
+from tasks.extract.ai import extract_with_ai
+from tasks.extract.auto import auto_pairs
+from tasks.extract.nlp import extract_with_nlp
+from tasks.extract.rules import NEEDS_AI, FieldResult, Token, extract_fields, overall_confidence, tokens_from_words
+from tasks.extract.schema import ExtractionSchema, FieldSpec, load_schema, parse_schema
+from tasks.extract.validate import validate
 from tasks.retry import retry_if_retryable
 from tasks.store import ResultsStore
 
@@ -25,31 +32,70 @@ class ExtractionSummary(BaseModel):
     results_uri: str
 
 
-def resolve_schema(schema: dict | None, schema_path: str | None) -> ExtractionSchema:
-    """The schema given inline, else from its file, else the bundled invoice schema."""
-    if schema is not None and schema_path is not None:
-        raise BadInput("give the schema inline or as a path, not both")
-    if schema is not None:
-        try:
-            return ExtractionSchema.model_validate(schema)
-        except ValueError as exc:
-            raise BadInput(f"the schema is not valid: {exc}") from exc
-    return load_schema(schema_path or DEFAULT_SCHEMA)
+def resolve_schema(schema: dict | str | None) -> ExtractionSchema:
+    """The schema given inline (Docuforge's format or a JSON Schema document), else a file or a bundled schema's
+    name, else the bundled invoice schema."""
+    if isinstance(schema, dict):
+        return parse_schema(schema)
+    return load_schema(schema or DEFAULT_SCHEMA)
 
 
-def extract_job(store_uri: str, job_id: str, schema: ExtractionSchema) -> list[FieldResult]:
-    """The schema's fields from the job's words in the results dataset."""
-    words = ResultsStore(store_uri).read("words", job_id).to_pylist()
-    return extract_fields(schema, tokens_from_words(words))
+def read_tokens(store_uri: str, job_id: str) -> list[Token]:
+    return tokens_from_words(ResultsStore(store_uri).read("words", job_id).to_pylist())
 
 
-def write_fields(store_uri: str, job_id: str, results: list[FieldResult]) -> str:
-    """The job's `fields` file, in the date partition of its documents row (a re-run replaces it)."""
-    store = ResultsStore(store_uri)
-    documents = store.read("documents", job_id).to_pylist()
-    day = documents[0]["date"]
-    store.write("fields", OPERATION, day, job_id, [result.row(job_id) for result in results])
-    return day
+def extract_by_method(method: str, schema: ExtractionSchema, tokens: list[Token],
+                      llm: LlmProviderSettings | None = None) -> list[FieldResult]:
+    """The fields of one method. Without an LLM key, ai fields take what the rules and NLP find and say they need
+    the ai method where those find nothing."""
+    specs = [spec for spec in schema.fields if spec.method == method]
+    if method == "auto":
+        return auto_pairs(tokens)
+    if method == "regex":
+        return extract_fields(schema.model_copy(update={"fields": specs}), tokens)
+    if method == "nlp":
+        return extract_with_nlp(specs, tokens)
+    if llm is not None and _has_key(llm):
+        return extract_with_ai(specs, tokens, llm)
+    return [_without_llm(spec, tokens) for spec in specs]
+
+
+def _has_key(llm: LlmProviderSettings) -> bool:
+    try:
+        return llm.resolve_api_key() is not None
+    except ValueError:
+        return True  # a Secret block named but missing: the ai method's failure says so
+
+
+def _without_llm(spec: FieldSpec, tokens: list[Token]) -> FieldResult:
+    for method in ("regex", "nlp"):
+        found = extract_by_method(method, ExtractionSchema(version="1", fields=[spec.model_copy(
+            update={"method": method})]), tokens)[0]
+        if found.value is not None:
+            return found
+    return FieldResult(field_name=spec.name, type=spec.type, method="ai", valid=False, error=NEEDS_AI)
+
+
+def extract(schema: ExtractionSchema, tokens: list[Token], llm: LlmProviderSettings | None = None) -> list[FieldResult]:
+    """Every field of the schema (without Prefect: one method after the other)."""
+    return combine(schema, [extract_by_method(method, schema, tokens, llm) for method in methods(schema)])
+
+
+def methods(schema: ExtractionSchema) -> list[str]:
+    return sorted({spec.method for spec in schema.fields} | ({"auto"} if schema.auto else set()))
+
+
+def combine(schema: ExtractionSchema, by_method: list[list[FieldResult]]) -> list[FieldResult]:
+    """The schema's fields validated, in schema order, then the form's other key → value pairs (auto)."""
+    found = {r.field_name: r for results in by_method for r in results if r.method != "auto"}
+    named = [validate(spec, found[spec.name]) for spec in schema.fields]
+    taken = set(found)
+    return named + [r for results in by_method for r in results if r.method == "auto" and r.field_name not in taken]
+
+
+def write_fields(store_uri: str, job_id: str, day: str, results: list[FieldResult]) -> None:
+    """The job's `fields` file, in its date partition (a re-run replaces it)."""
+    ResultsStore(store_uri).write("fields", OPERATION, day, job_id, [result.row(job_id) for result in results])
 
 
 def summarise(job_id: str, source_uri: str, schema: ExtractionSchema, results: list[FieldResult],
@@ -60,11 +106,29 @@ def summarise(job_id: str, source_uri: str, schema: ExtractionSchema, results: l
                              confidence=overall_confidence(results), results_uri=store_uri)
 
 
+def emit_extraction(summary: ExtractionSummary) -> None:
+    emit(EventName.extraction_completed, summary.job_id, summary.source_uri, summary.model_dump(
+        mode="json", include={"job_id", "schema_name", "schema_version", "status", "confidence", "results_uri"})
+        | {"fields_found": sum(r.value is not None for r in summary.fields),
+           "fields_invalid": [r.field_name for r in summary.fields if not r.valid]})
+
+
 @task(name="extract-fields", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
-def extract_job_task(store_uri: str, job_id: str, schema: ExtractionSchema) -> list[FieldResult]:
-    return extract_job(store_uri, job_id, schema)
+def extract_method_task(method: str, store_uri: str, job_id: str, schema: ExtractionSchema) -> list[FieldResult]:
+    return extract_by_method(method, schema, read_tokens(store_uri, job_id), llm_provider() if method == "ai" else None)
 
 
 @task(name="store-fields", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
-def write_fields_task(store_uri: str, job_id: str, results: list[FieldResult]) -> str:
-    return write_fields(store_uri, job_id, results)
+def write_fields_task(store_uri: str, job_id: str, day: str, results: list[FieldResult]) -> None:
+    write_fields(store_uri, job_id, day, results)
+
+
+def run_extraction(job_id: str, source_uri: str, day: str, schema: ExtractionSchema,
+                   store_uri: str) -> ExtractionSummary:
+    """In a flow: each method's fields as a task of its own, run side by side; then validate, store, event."""
+    futures = [extract_method_task.submit(method, store_uri, job_id, schema) for method in methods(schema)]
+    results = combine(schema, [future.result() for future in futures])
+    write_fields_task(store_uri, job_id, day, results)
+    summary = summarise(job_id, source_uri, schema, results, store_uri)
+    emit_extraction(summary)
+    return summary

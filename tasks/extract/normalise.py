@@ -24,11 +24,12 @@ for _number, _names in enumerate([
 _MONTH = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
 DATE = re.compile(
     r"(?<!\d)(?:"
-    r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
-    r"|(?P<na>\d{1,2})(?P<sep>[./-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4}|\d{2})"
-    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?P<dm>{_MONTH})\.?,?\s*(?P<dy>\d{{4}})"
-    rf"|(?P<mm>{_MONTH})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<my>\d{{4}})"
-    r")(?!\d)",
+    r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})(?!\d)"
+    # a 4-digit year ends the date even when OCR glues the next number to it ('03/20/202304/04/2023')
+    r"|(?P<na>\d{1,2})(?P<sep>[./-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>(?:19|20)\d{2}|\d{2}(?!\d))"
+    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?P<dm>{_MONTH})\.?,?\s*(?P<dy>\d{{4}})(?!\d)"
+    rf"|(?P<mm>{_MONTH})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<my>\d{{4}})(?!\d)"
+    r")",
     re.IGNORECASE,
 )
 
@@ -120,3 +121,30 @@ def parse_bool(text: str) -> bool | None:
     if word in {"no", "false", "n", "☐", "nein", "non", "nee"}:
         return False
     return None
+
+
+_LOOKALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
+_NUMBER_WORD = re.compile(r"[(+-]?(?:[$€£¥₹])?\d[\d.,/'\-]*%?(?:[$€£¥₹])?[)]?[.,:;]?")
+_GLUE = re.compile(
+    r"(?<=^#)(?=\w)"  # '#invoice_number_1'
+    r"|(?<=[a-z]{3})(?=\d)"  # 'Total319.00', 'Chair1.00'
+    r"|(?<=\d{4})(?=[A-Za-z]{3,}(?:\W|$))"  # '993548900IBAN', '8756390642Phone:'
+    r"|(?:(?<=[a-z\d%])|(?<=[A-Za-z]{3}))(?=[$€£¥₹])"  # '2015€', 'BTW€', '15.00%$42.00'
+)
+
+
+def ocr_digits(word: str) -> str:
+    """A number OCR wrote with look-alike letters ('4O.11', '2O14', 'l0,50') with digits instead; any other word as
+    it is. Only a word that is a number once fixed, with at least as many digits as letters replaced, changes."""
+    fixed = word.translate(_LOOKALIKE_DIGITS)
+    if fixed == word or not _NUMBER_WORD.fullmatch(fixed):
+        return word
+    changed = sum(a != b for a, b in zip(word, fixed))
+    return fixed if sum(c.isdigit() for c in word) >= changed else word
+
+
+def unglue(word: str) -> list[str]:
+    """The words OCR ran together without a space: '#' before its value, a word before a number, a long number
+    before a word, a word or number before a currency symbol ('Total319.00' → 'Total', '319.00')."""
+    cuts = [m.start() for m in _GLUE.finditer(word) if 0 < m.start() < len(word)]
+    return [word[a:b] for a, b in zip([0, *cuts], [*cuts, len(word)])]

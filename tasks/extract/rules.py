@@ -9,10 +9,12 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from tasks.extract.normalise import AMOUNT, DATE, currency_code, format_decimal, match_amount, match_date, parse_bool
+from tasks.extract.normalise import (AMOUNT, DATE, currency_code, format_decimal, match_amount, match_date,
+                                     ocr_digits, parse_bool, unglue)
 from tasks.extract.schema import ExtractionSchema, FieldSpec
 from tasks.models import BBox, union
 from tasks.store import bbox_dict
+from tasks.textlayer import TEXT_LAYER
 
 FILLER = {":", "#", "-", "–", "no", "no.", "nr", "nr.", "nº", "n°", "="}
 """Tokens between a label and its value ('Invoice No : # 42')."""
@@ -64,33 +66,75 @@ class Candidate(BaseModel):
 
 
 def tokens_from_words(rows: list[dict]) -> list[Token]:
-    """The words of the `words` table, in reading order, one reading per line (the voted one, not each engine's)."""
-    primary: dict[tuple, str] = {}
-    tokens = []
+    """The words of the `words` table, in reading order, one reading per line (the voted one, not each engine's);
+    OCR's words repaired (see repair_ocr_line)."""
+    engines: dict[tuple, str] = {}
+    lines: dict[tuple, list[Token]] = {}
     for row in sorted(rows, key=lambda r: (r["page_number"], r["line_id"])):
         line = (row["page_number"], row["block_id"], row["line_id"])
-        if primary.setdefault(line, row["engine"]) != row["engine"] or not row["text"].strip():
+        if engines.setdefault(line, row["engine"]) != row["engine"] or not row["text"].strip():
             continue
         box = row["bbox"]
-        tokens += split_glued_label(Token(text=row["text"], bbox=(box["x0"], box["y0"], box["x1"], box["y1"]),
-                                          page_number=row["page_number"], line=line))
+        lines.setdefault(line, []).append(Token(text=row["text"], bbox=(box["x0"], box["y0"], box["x1"], box["y1"]),
+                                                page_number=row["page_number"], line=line))
+    tokens = []
+    for line, words in lines.items():
+        for token in words if engines[line] == TEXT_LAYER else repair_ocr_line(words):
+            tokens += split_glued_label(token)
     return tokens
 
 
+def repair_ocr_line(words: list[Token]) -> list[Token]:
+    """OCR's usual slips in one line's words: look-alike letters in numbers ('4O.11'), words run together
+    ('Total319.00', '993548900IBAN'), numbers broken apart ('4 .11', '1 284,50')."""
+    pieces = [piece for word in words
+              for piece in split_token(word, unglue(ocr_digits(word.text)))]
+    joined: list[Token] = []
+    for piece in pieces:
+        if joined and _broken_number(joined[-1], piece):
+            left = joined.pop()
+            piece = left.model_copy(update={"text": left.text + piece.text, "bbox": union([left.bbox, piece.bbox])})
+        joined.append(piece)
+    return joined
+
+
+def _broken_number(left: Token, right: Token) -> bool:
+    """Two words that are one number: closer than half the word's height, split at its decimal separator or after
+    its thousands."""
+    if right.bbox[0] - left.bbox[2] > (left.bbox[3] - left.bbox[1]) / 2:
+        return False
+    return bool(re.search(r"\d$", left.text) and re.fullmatch(r"[.,]\d{1,2}\W?", right.text)
+                or re.search(r"\d[.,]$", left.text) and re.fullmatch(r"\d{1,2}\W?", right.text)
+                or re.fullmatch(r"\W?\d{1,3}", left.text) and re.fullmatch(r"\d{3}[.,]\d{2}\W?", right.text))
+
+
+def split_token(token: Token, parts: list[str]) -> list[Token]:
+    """The token cut into these consecutive parts of its (repaired) text, each with its share of the box."""
+    if len(parts) < 2:
+        return [token.model_copy(update={"text": parts[0]})]
+    x0, y0, x1, y1 = token.bbox
+    width = (x1 - x0) / len(token.text)
+    pieces, start = [], 0
+    for part in parts:
+        pieces.append(token.model_copy(update={"text": part, "bbox": (x0 + start * width, y0,
+                                                                      x0 + (start + len(part)) * width, y1)}))
+        start += len(part)
+    return pieces
+
+
 def split_glued_label(token: Token) -> list[Token]:
-    """'Number:42183017' (OCR often drops the space after a label's colon) → 'Number:', '42183017', each with its
-    share of the box."""
+    """'Number:42183017' (OCR often drops the space after a label's colon) → 'Number:', '42183017'."""
     label, colon, rest = token.text.partition(":")
     if not (colon and rest and label.isalpha()):
         return [token]
-    x0, y0, x1, y1 = token.bbox
-    cut = x0 + (x1 - x0) * (len(label) + 1) / len(token.text)
-    return [token.model_copy(update={"text": label + colon, "bbox": (x0, y0, cut, y1)}),
-            token.model_copy(update={"text": rest, "bbox": (cut, y0, x1, y1)})]
+    return split_token(token, [label + colon, rest])
 
 
-def extract_fields(schema: ExtractionSchema, tokens: list[Token]) -> list[FieldResult]:
-    """Every field of the schema, found or not (a missing required field is invalid; ai fields wait for an LLM)."""
+def extract_fields(schema: ExtractionSchema, tokens: list[Token],
+                   tables: list[dict] | None = None) -> list[FieldResult]:
+    """Every field of the schema, found or not (a missing required field is invalid; ai fields wait for an LLM).
+    tables: the tables detected on the pages (rows of the `tables` dataset), which an array of objects is read from
+    when no header row of it is found in the words."""
     results: dict[str, FieldResult] = {}
     citations: dict[str, list[Token]] = {}
     for spec in sorted(schema.fields, key=lambda s: s.near_field is not None):
@@ -99,8 +143,9 @@ def extract_fields(schema: ExtractionSchema, tokens: list[Token]) -> list[FieldR
                                              error=NEEDS_AI)
             continue
         if spec.type == "array":
-            results[spec.name] = FieldResult(field_name=spec.name, type=spec.type, method="regex", valid=False,
-                                             error="arrays of objects are not extracted by the rules method yet")
+            from tasks.extract.lines import extract_array  # lines builds on this module's values and results
+
+            results[spec.name] = extract_array(spec, tokens, tables)
             continue
         best = choose(spec, candidates(spec, tokens, citations.get(spec.near_field or "", [])))
         results[spec.name] = field_result(spec, best)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tasks.errors import BadInput
+from tasks.extract.json_schema import is_json_schema, schema_from_json_schema
 
 FieldType = Literal["string", "number", "money", "date", "enum", "boolean", "array"]
 Method = Literal["regex", "nlp", "ai"]
@@ -66,7 +67,9 @@ class FieldSpec(BaseModel):
 class ExtractionSchema(BaseModel):
     version: str
     name: str = ""
-    fields: list[FieldSpec]
+    fields: list[FieldSpec] = Field(default_factory=list)
+    auto: bool = Field(False, description="Also every key → value pair of the forms (label: value, label above "
+                                          "value, checkboxes), named by its label")
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -78,7 +81,20 @@ class ExtractionSchema(BaseModel):
         names = [spec.name for spec in self.fields]
         if "" in names or len(set(names)) != len(names):
             raise ValueError(f"field names must be given and unique: {names}")
+        if not names and not self.auto:
+            raise ValueError("no fields (give fields, or auto: true for every key → value pair)")
         return self
+
+
+def parse_schema(document: dict, origin: str = "the schema") -> ExtractionSchema:
+    """An extraction schema from Docuforge's own format or from a JSON Schema document."""
+    if not isinstance(document, dict):
+        raise BadInput(f"{origin} is not a JSON object")
+    try:
+        return ExtractionSchema.model_validate(
+            schema_from_json_schema(document) if is_json_schema(document) else document)
+    except ValueError as exc:
+        raise BadInput(f"{origin} is not valid: {exc}") from exc
 
 
 def load_schema(path: str | Path) -> ExtractionSchema:
@@ -87,8 +103,9 @@ def load_schema(path: str | Path) -> ExtractionSchema:
     if not file.exists() and not file.suffix:
         file = BUNDLED / f"{path}.json"
     try:
-        return ExtractionSchema.model_validate(json.loads(file.read_text(encoding="utf-8")))
+        document = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise BadInput(f"schema file {path} not found") from exc
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise BadInput(f"schema {path} is not valid: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"schema {path} is not valid JSON: {exc}") from exc
+    return parse_schema(document, f"schema {path}")

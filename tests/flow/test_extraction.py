@@ -1,13 +1,19 @@
 """extract_document on Prefect (test harness): a benchmark invoice's text layer to `fields` rows and an event."""
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from pydantic import SecretStr
+
+from blocks.settings import LLM_BLOCK, LlmProviderSettings
 from flows.extraction import extract_document
+from flows.pipeline import process_document
 from tasks.events import EventName
 from tasks.extract.rules import NEEDS_AI
 from tasks.models import ProcessOptions
 from tasks.store import ResultsStore
+from tests.fakes.llm_server import answer
 from tests.flow.helpers import wait_for_events
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -50,3 +56,57 @@ def test_invoice_fields_with_citations_in_the_fields_table(benchmarks, tmp_path)
 
     again = extract_document(source=str(source), fields_schema=SCHEMA, options=options, results_uri=str(tmp_path))
     assert again.job_id == summary.job_id and store.read("fields").num_rows == 5, "a re-run replaces its rows"
+
+
+JSON_SCHEMA = {"title": "invoice-json-schema", "type": "object", "required": ["total"], "properties": {
+    "total": {"type": "number", "x-type": "money", "x-hints": ["total"], "x-select": "largest"},
+    "issued": {"type": "string", "format": "date", "x-hints": ["factuurdatum"]},
+}}
+
+
+def test_process_document_extracts_with_a_json_schema_document(benchmarks, tmp_path):
+    source = benchmarks / "invoices" / "coolblue1.pdf"
+    state = process_document(source=str(source), operation="extract", fields_schema=JSON_SCHEMA,
+                             options=ProcessOptions(tables=False, figures=False), results_uri=str(tmp_path),
+                             return_state=True)
+    job = state.result()
+    assert job.status == "completed" and job.extraction["status"] == "completed"
+    rows = {r["field_name"]: r for r in ResultsStore(str(tmp_path)).read("fields", job.job_id).to_pylist()}
+    assert {name: rows[name]["value"] for name in rows} == {"total": "717.97", "issued": "2014-04-19"}
+
+
+def test_a_bad_schema_fails_the_document_as_bad_input(benchmarks, tmp_path):
+    state = process_document(source=str(benchmarks / "invoices" / "coolblue1.pdf"), operation="extract",
+                             fields_schema={"version": "1", "fields": {"x": {"type": "colour"}}},
+                             results_uri=str(tmp_path), return_state=True)
+    job = state.result(raise_on_failure=False)
+    assert state.is_failed() and job.error_category == "bad_input" and "not valid" in job.error
+    [row] = ResultsStore(str(tmp_path)).read("documents", job.job_id).to_pylist()
+    assert row["status"] == "failed" and row["error_category"] == "bad_input"
+
+
+def test_auto_gives_the_forms_key_value_pairs_with_citations(benchmarks, tmp_path):
+    state = extract_document(source=str(benchmarks / "invoices" / "coolblue1.pdf"), fields_schema="auto",
+                             options=ProcessOptions(tables=False, figures=False), results_uri=str(tmp_path),
+                             return_state=True)
+    pairs = {f.field_name: f for f in state.result().fields}
+    assert pairs["Factuurnummer"].value == "993548900" and pairs["Factuurnummer"].method == "auto"
+    assert pairs["Factuurdatum"].value == "2014-04-19" and pairs["Factuurdatum"].page_number == 1
+    assert all(f.bbox is not None for f in pairs.values())
+
+
+def test_ai_fields_are_read_by_the_configured_provider(benchmarks, tmp_path, llm_server):
+    LlmProviderSettings(provider="anthropic", base_url=llm_server.base_url("anthropic"), model="claude-test",
+                        api_key=SecretStr("sk-flow-test")).save(LLM_BLOCK, overwrite=True)
+    llm_server.script(answer({"vendor": {"value": "Coolblue B.V.", "quote": "Coolblue B.V."}}))
+    try:
+        state = extract_document(source=str(benchmarks / "invoices" / "coolblue1.pdf"), fields_schema=SCHEMA,
+                                 options=ProcessOptions(tables=False, figures=False), results_uri=str(tmp_path),
+                                 return_state=True)
+    finally:
+        LlmProviderSettings.delete(LLM_BLOCK)
+    found = {f.field_name: f for f in state.result().fields}
+    assert found["vendor"].method == "ai" and found["vendor"].value == "Coolblue B.V." and found["vendor"].valid
+    assert found["amount"].method == "regex" and found["amount"].value == "717.97", "the rules keep their fields"
+    [request] = llm_server.requests
+    assert request.body["model"] == "claude-test" and "sk-flow-test" not in json.dumps(request.body)

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from tasks.extract.normalise import currency_code, parse_amount, parse_bool, parse_date
+from tasks.extract.normalise import currency_code, ocr_digits, parse_amount, parse_bool, parse_date, unglue
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -50,3 +50,30 @@ def test_currency_codes_from_symbols_and_codes(text, expected):
 
 def test_booleans():
     assert parse_bool("Yes") is True and parse_bool("☐") is False and parse_bool("maybe") is None
+
+
+def test_a_four_digit_year_ends_a_date_glued_to_what_follows_but_two_digits_do_not():
+    assert parse_date("03/20/202304/04/2023CUSTREF123") == date(2023, 3, 20)
+    assert parse_date("20-10-20153/64") == date(2015, 10, 20)
+    assert parse_date("1.2.1234") is None and parse_date("1.2.123") is None
+    assert parse_date("01.05.14-31.05.14") == date(2014, 5, 1)
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("4O.11", "40.11"), ("2O14", "2014"), ("l0,50", "10,50"), ("$4.1l", "$4.11"), ("O3/2O/2O23", "03/20/2023"),
+    ("IO", "IO"), ("Oil", "Oil"), ("OD304175", "OD304175"), ("O", "O"), ("10", "10"),
+])
+def test_look_alike_letters_in_numbers(word, expected):
+    assert ocr_digits(word) == expected
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("Total319.00", ["Total", "319.00"]), ("993548900IBAN", ["993548900", "IBAN"]),
+    ("8756390642Phone:", ["8756390642", "Phone:"]), ("#invoice_number_1", ["#", "invoice_number_1"]),
+    ("2015€", ["2015", "€"]), ("15.00%$42.00", ["15.00%", "$42.00"]),
+    ("US$", ["US$"]), ("NL810433941B01", ["NL810433941B01"]), ("SDMPP373MPP15", ["SDMPP373MPP15"]),
+    ("AAACW8725FSD001", ["AAACW8725FSD001"]), ("INV/2023/03/0008", ["INV/2023/03/0008"]),
+    ("po_number_123", ["po_number_123"]), ("Win10", ["Win10"]),
+])
+def test_words_run_together_by_ocr(word, expected):
+    assert unglue(word) == expected

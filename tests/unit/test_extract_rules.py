@@ -76,7 +76,7 @@ def test_missing_required_field_is_invalid_and_ai_fields_wait_for_an_llm():
     assert not found["amount"].valid and found["amount"].error == "required field not found"
     assert found["vendor"].method == "ai" and not found["vendor"].valid and found["vendor"].error == NEEDS_AI
     assert found["note"].valid and found["note"].value is None
-    assert not found["lines"].valid and "not extracted" in found["lines"].error
+    assert found["lines"].valid and found["lines"].value is None and "no rows under a header" in found["lines"].error
 
 
 def test_enum_boolean_and_free_text_fields():
@@ -138,3 +138,41 @@ def test_bench_scores_exact_match_after_normalisation():
     unscored = score_document("y.pdf", INVOICE, {"date": "2015-10-21"}, results)
     per_field, overall = exact_match([score, unscored])
     assert per_field == {"amount": 1.0, "date": 0.5, "invoice_number": 1.0, "currency": 1.0} and overall == 0.8
+
+
+def ocr_rows(*words: tuple[str, float], engine: str = "ensemble") -> list[dict]:
+    """One OCR line of words (text, x0), each 0.01 wide per character and 0.02 high."""
+    return [{"page_number": 1, "block_id": 0, "line_id": 0, "text": text, "engine": engine,
+             "bbox": {"x0": x0, "y0": 0.1, "x1": x0 + 0.01 * len(text), "y1": 0.12}} for text, x0 in words]
+
+
+def test_ocr_words_run_together_are_cut_apart_with_their_share_of_the_box():
+    tokens = tokens_from_words(ocr_rows(("Factuurnummer:", 0.1), ("993548900IBAN", 0.25), ("Grand", 0.5),
+                                        ("Total319.00", 0.56)))
+    assert [t.text for t in tokens] == ["Factuurnummer:", "993548900", "IBAN", "Grand", "Total", "319.00"]
+    assert tokens[1].bbox[0] == 0.25 and tokens[1].bbox[2] == pytest.approx(0.34)
+    found = fields(tokens)
+    assert found["invoice_number"].value == "993548900" and found["amount"].value == "319.00"
+
+
+def test_ocr_numbers_broken_apart_or_with_look_alike_letters_are_repaired():
+    tokens = tokens_from_words(ocr_rows(("Total", 0.1), ("$4", 0.3), (".11", 0.325), ("Date:", 0.5),
+                                        ("O3/2O/2O23", 0.56)))
+    assert [t.text for t in tokens] == ["Total", "$4.11", "Date:", "03/20/2023"]
+    assert tokens[1].bbox == pytest.approx((0.3, 0.1, 0.355, 0.12))
+    found = fields(tokens)
+    assert found["amount"].value == "4.11" and found["currency"].value == "USD" and found["date"].value == "2023-03-20"
+    grouped = tokens_from_words(ocr_rows(("Total", 0.1), ("€1", 0.3), ("284,50", 0.325)))
+    assert fields(grouped)["amount"].value == "1284.50"
+
+
+def test_columns_apart_and_text_layer_words_are_left_as_written():
+    apart = tokens_from_words(ocr_rows(("Total", 0.1), ("1", 0.3), ("278.61", 0.4)))
+    assert [t.text for t in apart] == ["Total", "1", "278.61"]
+    exact = tokens_from_words(ocr_rows(("Total319.00", 0.1), ("4O.11", 0.3), engine="text_layer"))
+    assert [t.text for t in exact] == ["Total319.00", "4O.11"]
+
+
+def test_ocr_date_glued_to_the_next_column_is_still_read():
+    found = fields(page("Invoice Date:     Due Date:", "03/20/202304/04/2023CUSTREF123"))
+    assert found["date"].value == "2023-03-20"

@@ -1,0 +1,160 @@
+"""Key → value pairs of a form without a schema: 'Label: value' on one line, 'Label:' above its value, and
+checkboxes (☐ ☑ ☒ ■ □ [x] [ ] (x)) before or after their label. Each pair is named by its label as written; a label
+seen again gets ' (2)', ' (3)'… in reading order."""
+from __future__ import annotations
+
+import json
+import re
+
+from tasks.extract.rules import (CONFIDENCE, ROW_GAP, FieldResult, Token, _matches, below, field_result, lines_of,
+                                 right_of, values_in)
+from tasks.extract.schema import FieldSpec
+from tasks.models import union
+
+METHOD = "auto"
+CHECKED = {"☑", "☒", "■", "✓", "✔", "[x]", "[X]", "(x)", "(X)", "[✓]", "[✔]"}
+UNCHECKED = {"☐", "□", "[]", "[ ]", "()", "( )"}
+MAX_LABEL_WORDS = 5
+"""A longer run of words before a colon is a sentence, not a label."""
+NOT_LABELS = {"http", "https", "ftp", "mailto", "www"}
+LABEL_WORD = re.compile(r"[\w.\-/#&()]+")
+TYPED = [FieldSpec(name="date", type="date"), FieldSpec(name="amount", type="money")]
+"""The shapes a value is typed as when it is nothing but one of them; any other value is a string."""
+
+
+def auto_pairs(tokens: list[Token]) -> list[FieldResult]:
+    """Every key → value pair of the words, in reading order, method 'auto', cited by the value's words."""
+    found: list[FieldResult] = []
+    for line in lines_of(tokens):
+        line = _merge_split_boxes(line)
+        found += _checkboxes(line)
+        found += _colon_pairs(line, tokens)
+    found.sort(key=lambda r: (r.page_number, (r.bbox[1] + r.bbox[3]) / 2, r.bbox[0]))
+    return _named_uniquely(found)
+
+
+def _merge_split_boxes(line: list[Token]) -> list[Token]:
+    """'[' 'x' ']' or '(' ')' read as separate words → one checkbox word."""
+    merged: list[Token] = []
+    for token in line:
+        size = next((n for n in (2, 1) if len(merged) >= n and _is_box_text(merged[-n:] + [token])), 0)
+        if size:
+            parts = merged[-size:] + [token]
+            del merged[-size:]
+            token = token.model_copy(update={"text": "".join(t.text for t in parts),
+                                             "bbox": union(t.bbox for t in parts)})
+        merged.append(token)
+    return merged
+
+
+def _is_box_text(parts: list[Token]) -> bool:
+    return "".join(t.text for t in parts) in CHECKED | UNCHECKED
+
+
+def _checkboxes(line: list[Token]) -> list[FieldResult]:
+    """A box and the words after it up to the next box or gap; if none follow, the words before it."""
+    pairs = []
+    boxes = [i for i, t in enumerate(line) if t.text in CHECKED | UNCHECKED]
+    for n, index in enumerate(boxes):
+        after = _phrase(line[index + 1:boxes[n + 1] if n + 1 < len(boxes) else len(line)], line[index])
+        before = _phrase(line[boxes[n - 1] + 1 if n else 0:index][::-1], line[index])[::-1]
+        label = after or before
+        if not label or not any(c.isalpha() for t in label for c in t.text):
+            continue
+        box = line[index]
+        checked = box.text in CHECKED
+        pairs.append(FieldResult(field_name=_label_text(label), type="boolean", method=METHOD,
+                                 value=json.dumps(checked), value_bool=checked, confidence=CONFIDENCE["right"],
+                                 page_number=box.page_number, bbox=box.bbox))
+    return pairs
+
+
+def _phrase(words: list[Token], anchor: Token | None = None) -> list[Token]:
+    """The leading words, in the order given, that run together (no gap wider than ROW_GAP), from the anchor if
+    one is given."""
+    kept: list[Token] = []
+    for token in words:
+        previous = kept[-1] if kept else anchor
+        if previous and max(token.bbox[0] - previous.bbox[2], previous.bbox[0] - token.bbox[2]) > ROW_GAP:
+            break
+        kept.append(token)
+    return kept
+
+
+def _colon_pairs(line: list[Token], tokens: list[Token]) -> list[FieldResult]:
+    """'Label: value' (the value runs to the next gap or label), else 'Label:' with its value across a gap or
+    under it. A phrase's first label is all its words before the colon; a label after a value is one word."""
+    pairs = []
+    for phrase in _phrases(line):
+        colons = [i for i, t in enumerate(phrase) if t.text.endswith(":")]
+        for n, at in enumerate(colons):
+            if n == 0:
+                label = phrase[:at + 1]
+            else:
+                label = phrase[at:at + 1] if at - colons[n - 1] > 1 else []
+            label = [t for t in label if t.text != ":"]
+            value = phrase[at + 1:colons[n + 1] if n + 1 < len(colons) else len(phrase)]
+            if not _is_label(label):
+                continue
+            confidence = CONFIDENCE["right"]
+            if not value:
+                value, confidence = _value_apart(label, tokens), CONFIDENCE["below"]
+            if value:
+                pairs.append(_typed(_label_text(label), value, confidence))
+    return pairs
+
+
+def _phrases(line: list[Token]) -> list[list[Token]]:
+    phrases: list[list[Token]] = []
+    for token in sorted(line, key=lambda t: t.bbox[0]):
+        if phrases and token.bbox[0] - phrases[-1][-1].bbox[2] <= ROW_GAP:
+            phrases[-1].append(token)
+        else:
+            phrases.append([token])
+    return phrases
+
+
+def _is_label(label: list[Token]) -> bool:
+    """1–5 words of letters (and digits, '.', '-', '/', '#', '&', '()'), not a web address's scheme."""
+    text = _label_text(label)
+    return (0 < len(label) <= MAX_LABEL_WORDS and text[:1].isalpha() and text.lower() not in NOT_LABELS
+            and LABEL_WORD.fullmatch(text.replace(" ", "")) is not None)
+
+
+def _value_apart(label: list[Token], tokens: list[Token]) -> list[Token]:
+    """The phrase next to the label across a gap (another text line of the same row), else the words under it in
+    its column; never another label."""
+    for value in (_phrase(right_of(label, tokens)), below(label, tokens)):
+        if value and not any(t.text.endswith(":") for t in value):
+            return value
+    return []
+
+
+def _label_text(label: list[Token]) -> str:
+    return " ".join(t.text for t in label).rstrip(":").strip()
+
+
+def _typed(name: str, value: list[Token], confidence: float) -> FieldResult:
+    """A date or an amount when the value is only that, normalised; else the trimmed text."""
+    text = " ".join(t.text for t in value)
+    for shape in TYPED:
+        whole = [match for match, _, _ in _matches(shape, text) if match.span() == (0, len(text))]
+        found = values_in(shape, value, anchored=True) if whole else []
+        if found:
+            result = field_result(shape.model_copy(update={"name": name}), found[0])
+            break
+    else:
+        page = value[0].page_number
+        result = FieldResult(field_name=name, type="string", method=METHOD, value=text,
+                             page_number=page, bbox=union(t.bbox for t in value if t.page_number == page))
+    result.method, result.confidence = METHOD, confidence
+    return result
+
+
+def _named_uniquely(found: list[FieldResult]) -> list[FieldResult]:
+    seen: dict[str, int] = {}
+    for result in found:
+        seen[result.field_name] = seen.get(result.field_name, 0) + 1
+        if seen[result.field_name] > 1:
+            result.field_name = f"{result.field_name} ({seen[result.field_name]})"
+    return found

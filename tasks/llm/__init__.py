@@ -1,0 +1,1 @@
+"""LLM providers (OpenAI, Anthropic) behind one structured-completion call."""
