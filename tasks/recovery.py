@@ -41,8 +41,10 @@ class RecoveryDecision(BaseModel):
 
 
 def retryable_category(category: str | None) -> bool:
-    """Whether errors of this category are retryable by default (for failures known only by their category)."""
-    return any(cls.category == category and cls.retryable for cls in _error_classes(DocuforgeError))
+    """Whether errors of this category are retryable by default (for failures known only by their category): as the
+    error class that declares the category is."""
+    return any(cls.category == category and cls.retryable for cls in _error_classes(DocuforgeError)
+               if "category" in vars(cls))
 
 
 def _error_classes(cls: type[DocuforgeError]) -> list[type[DocuforgeError]]:

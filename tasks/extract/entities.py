@@ -324,7 +324,7 @@ def _grouped(tokens: list[Token], start: int, is_valid, subtype: str) -> tuple[E
     cited = tokens[start:best + 1]
     compact = "".join(re.sub(r"[\s.\-]", "", t.text) for t in cited)
     return Entity(kind="identifier", subtype=subtype, value=compact, tokens=cited,
-                  confidence=CONFIDENCE[subtype] if subtype in CONFIDENCE else 0.0), best + 1
+                  confidence=CONFIDENCE[subtype]), best + 1
 
 
 def _is_reference(word: str, before: list[str]) -> bool:

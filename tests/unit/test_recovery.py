@@ -59,12 +59,14 @@ def test_payload_is_a_recovery_request_with_labels_for_automations():
                          results_uri="s3://results/docuforge")
     payload = processing_error_payload(summary, options, retryable=True, attempt=2)
     assert set(payload) == {"job_id", "source_uri", "operation", "error_category", "error", "retryable", "attempt",
-                            "options", "results_uri"}
+                            "options", "results_uri", "fields_schema"}
     assert payload["retryable"] is True and payload["attempt"] == 2 and payload["error_category"] == "network"
     again = RecoveryRequest.model_validate(payload)  # what the automation hands the error-recovery flow
     assert again.options == options and again.results_uri == "s3://results/docuforge"
     assert processing_error_labels(payload) == {"docuforge.error.retryable": "true",
                                                 "docuforge.error.category": "network"}
+    extraction = processing_error_payload(summary, options, retryable=True, attempt=1, fields_schema="receipt")
+    assert RecoveryRequest.model_validate(extraction).fields_schema == "receipt", "an extract job reruns its schema"
 
 
 def test_report_says_what_was_decided():
