@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pydantic import BaseModel
+from rapidfuzz import fuzz
 
 from tasks.bench.degrade import degrade_pdf
 from tasks.extract.rules import FieldResult
@@ -20,6 +21,9 @@ class FieldScore(BaseModel):
     expected: str | None
     got: str | None
     match: bool
+    similarity: float | None = None
+    """Free-text fields: rapidfuzz ratio (0–1) of the compared texts, beside exact match (OCR may drop a comma in
+    a long address while reading every word)."""
 
 
 class LineScore(BaseModel):
@@ -67,7 +71,9 @@ def score_document(name: str, schema: ExtractionSchema, truth: dict, results: li
         if expected is None:
             continue
         value = comparable(spec.type, got.get(spec.name))
-        scores.append(FieldScore(field_name=spec.name, expected=expected, got=value, match=value == expected))
+        similarity = fuzz.ratio(expected, value or "") / 100 if spec.type == "string" else None
+        scores.append(FieldScore(field_name=spec.name, expected=expected, got=value, match=value == expected,
+                                 similarity=similarity))
     lines = [score_lines(spec, truth[spec.name], got.get(spec.name)) for spec in schema.fields
              if spec.type == "array" and isinstance(truth.get(spec.name), list)]
     return DocumentScore(document=name, fields=scores, lines=lines)
@@ -111,6 +117,16 @@ def exact_match(scores: list[DocumentScore]) -> tuple[dict[str, float], float | 
     every = [match for matches in per_field.values() for match in matches]
     return ({name: sum(m) / len(m) for name, m in per_field.items()},
             sum(every) / len(every) if every else None)
+
+
+def mean_similarity(scores: list[DocumentScore]) -> dict[str, float]:
+    """The mean similarity of each free-text field over every document."""
+    ratios: dict[str, list[float]] = {}
+    for document in scores:
+        for field in document.fields:
+            if field.similarity is not None:
+                ratios.setdefault(field.field_name, []).append(field.similarity)
+    return {name: sum(values) / len(values) for name, values in ratios.items()}
 
 
 def render_scans(directory: Path, dpi: int, out_dir: Path) -> list[Path]:

@@ -1,15 +1,10 @@
-"""Synthetic scanned receipts with exact ground truth, and their extraction scores.
+"""Synthetic scanned receipts with exact ground truth.
 
 Each receipt is drawn in a monospace font at till-roll width (a shop with a legal form, a multi-line address, a
 phone, a date written the shop country's way, items, subtotal, tax, total, cash and change), then scanned: turned
 slightly, blurred, noised and JPEG-compressed with the degradations of `tasks.bench.degrade`. `X.png` and its
 `X.json` ground truth (company, date ISO, address with its lines joined by spaces, total) are written side by side,
-so `docuforge bench extract DIR --images --schema receipt` scores them.
-
-Scoring: exact match after the benchmark's normalisation (`tasks.bench.extract.comparable`: amounts to the cent,
-dates as ISO, text without case or whitespace), the figure reported against the targets. OCR can drop or add a
-comma in a long address while reading every word, so the mean similarity of the free-text fields (rapidfuzz ratio of
-the normalised texts, 0–1) is reported beside it.
+so `docuforge bench receipts` (or `docuforge bench extract DIR --images --schema receipt`) scores them.
 """
 from __future__ import annotations
 
@@ -22,12 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from pydantic import BaseModel
-from rapidfuzz import fuzz
 
 from tasks.bench.degrade import DEGRADATIONS, page_rng
-from tasks.bench.extract import DocumentScore, exact_match, score_document
-from tasks.extract.rules import FieldResult
-from tasks.extract.schema import ExtractionSchema, load_schema
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 FONT_SIZE = 22
@@ -245,39 +236,3 @@ def generate_receipts(out_dir: Path, count: int, seed: int = 0) -> list[Path]:
                                              encoding="utf-8")
         paths.append(path)
     return paths
-
-
-class ReceiptScore(BaseModel):
-    document: DocumentScore
-    similarity: dict[str, float]
-    """Per free-text field: rapidfuzz ratio (0–1) of the normalised expected and extracted texts."""
-
-
-class ReceiptReport(BaseModel):
-    exact: dict[str, float]
-    overall: float | None
-    similarity: dict[str, float]
-    documents: list[ReceiptScore]
-
-
-def score_receipt(name: str, truth: dict, results: list[FieldResult],
-                  schema: ExtractionSchema | None = None) -> ReceiptScore:
-    """Exact match per field (as `bench extract` scores invoices) and the similarity of the free-text fields."""
-    schema = schema or load_schema("receipt")
-    document = score_document(name, schema, truth, results)
-    types = {spec.name: spec.type for spec in schema.fields}
-    similarity = {field.field_name: fuzz.ratio(field.expected, field.got or "") / 100
-                  for field in document.fields if types[field.field_name] == "string"}
-    return ReceiptScore(document=document, similarity=similarity)
-
-
-def score_receipts(scores: list[ReceiptScore]) -> ReceiptReport:
-    """Per-field and overall exact match, and the mean similarity of each free-text field, over the receipts."""
-    exact, overall = exact_match([score.document for score in scores])
-    ratios: dict[str, list[float]] = {}
-    for score in scores:
-        for field, ratio in score.similarity.items():
-            ratios.setdefault(field, []).append(ratio)
-    return ReceiptReport(exact=exact, overall=overall, documents=scores,
-                         similarity={field: sum(values) / len(values) for field, values in ratios.items()})
-

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from blocks.settings import LlmProviderSettings
 from tasks.errors import as_docuforge_error
 from tasks.extract.normalise import AMOUNT, DATE, format_decimal, match_amount, match_date, parse_bool, parse_date
-from tasks.extract.rules import NEEDS_AI, Candidate, FieldResult, Token, _enum_value, field_result, lines_of
+from tasks.extract.rules import NEEDS_AI, Candidate, FieldResult, Token, enum_value, field_result, lines_of
 from tasks.extract.schema import FieldSpec
 from tasks.llm.client import ATTEMPTS, BACKOFF, TIMEOUT, MissingApiKey, complete_json
 
@@ -186,7 +186,7 @@ def supported(spec: FieldSpec, value, citation: Citation) -> tuple[str, str | fl
         readings = {match_date(m, dayfirst) for m in DATE.finditer(source) for dayfirst in (True, False)}
         return (day.isoformat(), day) if day is not None and day in readings else None
     if spec.type == "enum":
-        named = {_enum_value(word, spec.values) for word in source.split()}
+        named = {enum_value(word, spec.values) for word in source.split()}
         return (value, value) if value in named else None
     if spec.type == "boolean":
         said = {parse_bool(word) for word in source.split()} - {None}
@@ -216,12 +216,12 @@ def _covering(words: list[Token], starts: list[int], begin: int, end: int) -> li
 
 
 def _found(spec: FieldSpec, value: str, typed, tokens: list[Token], score: float) -> FieldResult:
-    result = field_result(spec, Candidate(value=value, typed=typed, tokens=tokens, confidence=PRIOR * score, rank=()))
-    return result.model_copy(update={"method": "ai"})
+    return field_result(spec, Candidate(value=value, typed=typed, tokens=tokens, confidence=PRIOR * score, rank=()),
+                        method="ai")
 
 
 def _not_found(spec: FieldSpec) -> FieldResult:
-    return field_result(spec, None).model_copy(update={"method": "ai"})
+    return field_result(spec, None, method="ai")
 
 
 def _failed(spec: FieldSpec, error: str) -> FieldResult:

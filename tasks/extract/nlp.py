@@ -33,7 +33,7 @@ def _extract(spec: FieldSpec, entities: list[Entity], tokens: list[Token]) -> Fi
                            error=f"a {spec.type} field needs an entity kind for the nlp method (set 'entity')")
     found = [e for e in entities if e.kind == kind and (spec.pattern is None or re.fullmatch(spec.pattern, e.value))]
     best = choose(spec, labelled(spec, found, tokens)) or choose(spec, prominent(spec, found))
-    result = field_result(spec, best).model_copy(update={"method": "nlp"})
+    result = field_result(spec, best, method="nlp")
     if best is None:
         result.error = f"{result.error}: no {kind} on the page"
     return result

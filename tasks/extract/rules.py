@@ -18,6 +18,7 @@ from tasks.textlayer import TEXT_LAYER
 
 FILLER = {":", "#", "-", "–", "no", "no.", "nr", "nr.", "nº", "n°", "="}
 """Tokens between a label and its value ('Invoice No : # 42')."""
+REQUIRED_MISSING = "required field not found"
 NEEDS_AI = "needs the ai method (no LLM configured)"
 ROW_GAP = 0.03
 """A horizontal gap (fraction of the page width) that ends a free-text value."""
@@ -154,10 +155,10 @@ def extract_fields(schema: ExtractionSchema, tokens: list[Token],
     return [results[spec.name] for spec in schema.fields]
 
 
-def field_result(spec: FieldSpec, best: Candidate | None) -> FieldResult:
-    result = FieldResult(field_name=spec.name, type=spec.type, method="regex")
+def field_result(spec: FieldSpec, best: Candidate | None, method: str = "regex") -> FieldResult:
+    result = FieldResult(field_name=spec.name, type=spec.type, method=method)
     if best is None:
-        result.valid, result.error = not spec.required, "required field not found" if spec.required else "not found"
+        result.valid, result.error = not spec.required, REQUIRED_MISSING if spec.required else "not found"
         return result
     result.value, result.confidence = best.value, best.confidence
     if isinstance(best.typed, bool):
@@ -313,7 +314,7 @@ def _matches(spec: FieldSpec, text: str):
                 yield m, format_decimal(amount), float(amount)
     elif spec.type == "enum":
         for m in re.finditer(r"\S+", text):
-            if (value := _enum_value(m.group(), spec.values)) is not None:
+            if (value := enum_value(m.group(), spec.values)) is not None:
                 yield m, value, value
     elif spec.type == "boolean":
         for m in re.finditer(r"\S+", text):
@@ -327,7 +328,7 @@ def _matches(spec: FieldSpec, text: str):
                 yield m, value, value
 
 
-def _enum_value(word: str, values: list[str]) -> str | None:
+def enum_value(word: str, values: list[str]) -> str | None:
     """The enum value a word names: the value itself (any case), or a currency written as a symbol or code."""
     bare = word.strip(".,:;()")
     for value in values:

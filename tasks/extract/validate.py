@@ -4,10 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-from tasks.extract.rules import FieldResult
+from tasks.extract.rules import REQUIRED_MISSING, FieldResult
 from tasks.extract.schema import FieldSpec
-
-REQUIRED_MISSING = "required field not found"
 
 
 def validate(spec: FieldSpec, result: FieldResult) -> FieldResult:

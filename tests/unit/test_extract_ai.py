@@ -12,7 +12,7 @@ from tasks.extract.rules import NEEDS_AI
 from tasks.extract.schema import FieldSpec
 from tasks.models import union
 from tests.fakes.llm_server import KEY_PLACEHOLDER, answer, raw, status
-from tests.unit.test_extract_rules import page
+from tests.unit.word_pages import page
 
 KEY = "sk-test-do-not-leak-77e1"
 PROVIDERS = ["openai", "anthropic"]

@@ -1,5 +1,5 @@
 from tasks.extract.auto import auto_pairs
-from tests.unit.test_extract_rules import page
+from tests.unit.word_pages import page
 
 
 def pairs(tokens):

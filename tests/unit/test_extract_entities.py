@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from tasks.extract.entities import find_entities
-from tests.unit.test_extract_rules import page
+from tests.unit.word_pages import page
 
 
 def entities(*rows: str, kind: str | None = None, **options):

@@ -8,7 +8,7 @@ from tasks.bench.extract import line_match, render_scans, score_document
 from tasks.extract.lines import extract_array
 from tasks.extract.rules import FieldResult, extract_fields
 from tasks.extract.schema import ExtractionSchema, FieldSpec
-from tests.unit.test_extract_rules import page
+from tests.unit.word_pages import page
 
 LINES = FieldSpec.model_validate({"name": "lines", "type": "array", "fields": {
     "name": {"type": "string", "hints": ["description", "item", "artikel"]},

@@ -1,6 +1,6 @@
 from tasks.extract.nlp import extract_with_nlp
 from tasks.extract.schema import FieldSpec, load_schema
-from tests.unit.test_extract_rules import page
+from tests.unit.word_pages import page
 
 RECEIPT = load_schema("receipt")
 

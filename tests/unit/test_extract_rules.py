@@ -3,20 +3,7 @@ import pytest
 from tasks.extract.rules import NEEDS_AI, Token, extract_fields, tokens_from_words
 from tasks.extract.schema import ExtractionSchema, load_schema
 from tasks.errors import BadInput
-
-
-def page(*rows: str, page_number: int = 1) -> list[Token]:
-    """Words laid out as written: each row is a line, runs of 3+ spaces are column gaps (1 char = 0.01 wide)."""
-    tokens = []
-    for line_id, row in enumerate(rows):
-        y = 0.05 + 0.03 * line_id
-        position = 0
-        for part in row.split(" "):
-            if part:
-                tokens.append(Token(text=part, bbox=(position * 0.01, y, (position + len(part)) * 0.01, y + 0.015),
-                                    page_number=page_number, line=(page_number, 0, line_id)))
-            position += len(part) + 1
-    return tokens
+from tests.unit.word_pages import page
 
 
 INVOICE = load_schema("invoice")
@@ -38,7 +25,9 @@ def test_values_right_of_their_labels_with_citations():
     assert found["currency"].value == "EUR"
     number_word = next(t for t in tokens if t.text == "INV-2024/007")
     assert found["invoice_number"].bbox == number_word.bbox and found["invoice_number"].page_number == 1
-    assert all(r.valid and r.method == "regex" and r.confidence == 0.9 for r in found.values())
+    assert all(found[n].valid and found[n].method == "regex" and found[n].confidence == 0.9
+               for n in ("invoice_number", "date", "amount", "currency"))
+    assert found["lines"].valid and found["lines"].value is None, "no line items on this page: not an error"
 
 
 def test_value_on_the_line_below_its_label():
@@ -121,7 +110,7 @@ def test_schema_validation(tmp_path):
         load_schema(bad)
     with pytest.raises(BadInput, match="not found"):
         load_schema(tmp_path / "missing.json")
-    assert [f.name for f in INVOICE.fields] == ["amount", "date", "invoice_number", "currency"]
+    assert [f.name for f in INVOICE.fields] == ["amount", "date", "invoice_number", "currency", "lines"]
 
 
 def test_bench_scores_exact_match_after_normalisation():
