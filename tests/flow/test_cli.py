@@ -97,3 +97,16 @@ def test_engines_pick_the_voting_set(tmp_path):
     assert result.exit_code == 0, result.output
     engines = set(ResultsStore(str(tmp_path)).read("lines").column("engine").to_pylist())
     assert engines == {"tesseract", "easyocr", "ensemble"}
+
+
+def test_extract_prints_fields_and_exits_by_validity(benchmarks, tmp_path):
+    invoice = str(benchmarks / "invoices" / "coolblue2.pdf")
+    result = CliRunner().invoke(app, ["extract", invoice, "--schema", "invoice", "--auto", "--out", str(tmp_path),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    [summary] = json.loads(result.stdout)
+    fields = {f["field_name"]: f for f in summary["fields"]}
+    assert fields["amount"]["value"] == "4904.94" and fields["invoice_number"]["value"] == "992288600"
+    assert any(f["method"] == "auto" for f in fields.values()), "--auto adds the form's pairs to the schema's fields"
+    bad = CliRunner().invoke(app, ["extract", invoice, "--schema", "no-such-schema", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "not found" in bad.output

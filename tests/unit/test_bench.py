@@ -226,10 +226,6 @@ def test_ocr_command_prints_a_table_and_writes_json(benchmarks: Path, fake_parse
 
 @pytest.mark.benchmarks
 def test_bench_ocr_runs_the_real_pipeline(benchmarks: Path, tmp_path: Path):
-    try:
-        import flows.cli  # noqa: F401
-    except ImportError as error:
-        pytest.skip(f"flows.cli cannot be imported yet ({error})")
     for name in ("ocr_test.pdf", "ocr_test.gt.txt"):
         (tmp_path / name).symlink_to(benchmarks / "pdfs/scanned" / name)
     out_json = tmp_path / "report.json"

@@ -1,6 +1,6 @@
 import pytest
 
-from tasks.extract.rules import NEEDS_AI, Token, extract_fields, tokens_from_words
+from tasks.extract.rules import NEEDS_AI, extract_fields, tokens_from_words
 from tasks.extract.schema import ExtractionSchema, load_schema
 from tasks.errors import BadInput
 from tests.unit.word_pages import page
