@@ -90,8 +90,9 @@ def extract(
     inputs: Annotated[list[str], typer.Argument(help="Files or URIs: path, file://, s3://bucket/key, http(s)://")],
     schema: Annotated[str | None, typer.Option(help="Extraction schema: a JSON file (Docuforge's format or JSON "
                                                     "Schema), or a bundled schema's name: invoice, receipt")] = None,
-    auto: Annotated[bool, typer.Option("--auto", help="Every key → value pair of the forms (label: value, label "
-                                                      "above value, checkboxes); with --schema, besides its fields")] = False,
+    auto: Annotated[bool, typer.Option(
+        "--auto", help="Every key → value pair of the forms (label: value, label above value, checkboxes); with "
+                       "--schema, besides its fields")] = False,
     out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix "
                                                  "(default: $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the extractions as JSON")] = False,

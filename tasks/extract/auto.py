@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-from tasks.extract.rules import (CONFIDENCE, ROW_GAP, FieldResult, Token, _matches, below, field_result, lines_of,
-                                 right_of, values_in)
+from tasks.extract.rules import (
+    CONFIDENCE, ROW_GAP, FieldResult, Token, below, field_result, lines_of, right_of, typed_matches, values_in,
+)
 from tasks.extract.schema import FieldSpec
 from tasks.models import union
 
@@ -138,7 +139,7 @@ def _typed(name: str, value: list[Token], confidence: float) -> FieldResult:
     """A date or an amount when the value is only that, normalised; else the trimmed text."""
     text = " ".join(t.text for t in value)
     for shape in TYPED:
-        whole = [match for match, _, _ in _matches(shape, text) if match.span() == (0, len(text))]
+        whole = [match for match, _, _ in typed_matches(shape, text) if match.span() == (0, len(text))]
         found = values_in(shape, value, anchored=True) if whole else []
         if found:
             result = field_result(shape.model_copy(update={"name": name}), found[0])

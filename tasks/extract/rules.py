@@ -282,7 +282,7 @@ def values_in(spec: FieldSpec, context: list[Token], anchored: bool) -> list[Can
         return []
     text, starts = _join(context)
     found = []
-    for match, value, typed in _matches(spec, text):
+    for match, value, typed in typed_matches(spec, text):
         if anchored and match.start() != 0:
             break
         cited = [t for t, s in zip(context, starts) if s < match.end() and s + len(t.text) > match.start()]
@@ -300,7 +300,7 @@ def _join(context: list[Token]) -> tuple[str, list[int]]:
     return " ".join(t.text for t in context), starts
 
 
-def _matches(spec: FieldSpec, text: str):
+def typed_matches(spec: FieldSpec, text: str):
     """(match, normalised text, typed value) for each value of the field's type in text."""
     if spec.type == "date":
         for m in DATE.finditer(text):
