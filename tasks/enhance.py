@@ -23,6 +23,9 @@ SURE_OSD_CONFIDENCE = 5.0
 """From this, OSD's verdict stands as it is: pages dense with text score 7 to 37. Sparse pages (receipts, a few
 lines) score 1 to 4 whether OSD is right or not (upright receipts were called 180° at 1.5 to 2.1), so below it the
 page is also read the other way up, and the reading with more confident text decides."""
+LEGIBILITY_DPI = 120
+"""Both ways up are read from copies at this resolution: the right way reads ten times better than the wrong one
+on the benchmarks and receipts even there, at a third of the cost of 200 dpi."""
 MAX_SKEW_DEG = 15.0
 MIN_SKEW_DEG = 0.2
 SKEW_WORK_WIDTH = 1200
@@ -113,6 +116,7 @@ def _as_gray(image: np.ndarray) -> np.ndarray:
 def more_legible_turn(gray: np.ndarray, dpi: int | None, turn: int) -> int:
     """`turn` or the opposite one (180° more), whichever leaves the page reading better: more characters read, each
     weighted by its word's confidence. Upside-down text reads as a few low-confidence scraps. A tie keeps `turn`."""
+    gray, dpi = _at_most(gray, dpi, LEGIBILITY_DPI)
     opposite = (turn + 180) % 360
     return opposite if _legible_characters(_turned(gray, opposite), dpi) > _legible_characters(
         _turned(gray, turn), dpi) else turn
@@ -120,10 +124,7 @@ def more_legible_turn(gray: np.ndarray, dpi: int | None, turn: int) -> int:
 
 def _osd_rotation(gray: np.ndarray, dpi: int | None) -> int:
     """dpi None (an image that declares none): Tesseract estimates it from the text."""
-    if dpi and dpi > OSD_DPI:
-        scale = OSD_DPI / dpi
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        dpi = OSD_DPI
+    gray, dpi = _at_most(gray, dpi, OSD_DPI)
     config = "--psm 0" + (f" --dpi {dpi}" if dpi else "")
     try:
         osd = _tesseract(pytesseract.image_to_osd, gray, config)
@@ -134,6 +135,13 @@ def _osd_rotation(gray: np.ndarray, dpi: int | None) -> int:
     if osd["orientation_conf"] >= SURE_OSD_CONFIDENCE:
         return int(osd["rotate"])
     return more_legible_turn(gray, dpi, int(osd["rotate"]))
+
+
+def _at_most(gray: np.ndarray, dpi: int | None, most: int) -> tuple[np.ndarray, int | None]:
+    """The page downscaled to `most` dpi when it is finer (and declares its resolution)."""
+    if not dpi or dpi <= most:
+        return gray, dpi
+    return cv2.resize(gray, None, fx=most / dpi, fy=most / dpi, interpolation=cv2.INTER_AREA), most
 
 
 def _legible_characters(gray: np.ndarray, dpi: int | None) -> float:

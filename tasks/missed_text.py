@@ -22,7 +22,8 @@ MASK_MARGIN = 0.15
 CHARACTER_HEIGHT = (0.45, 1.6)
 """A component counts as a character when its height lies in this range of the page's median line height."""
 JOIN_GAP = 0.8
-"""Ink closer than this many line heights side by side belongs to one group (a word or a short phrase)."""
+"""Ink closer than this many line heights side by side belongs to one group (a word or a short phrase). A comma or
+full stop between two groups is no character but bridges them: "62,58" is one group."""
 TRAILING_PUNCTUATION = 0.4
 """A group's box reaches this many line heights past its last character (punctuation is not character-sized)."""
 MAX_GROUPS = 40
@@ -57,8 +58,22 @@ def missed_boxes(image_path: str, lines: list[Line]) -> list[BBox]:
     if count - 1 > MAX_GROUPS:
         return []
     trail = TRAILING_PUNCTUATION * line_height
-    return [((x + reach // 2) / width, y / height, min(width, x + w - reach // 2 + trail) / width, (y + h) / height)
-            for x, y, w, h, _ in stats[1:]]
+    groups = [(x + reach // 2, y, min(width, x + w - reach // 2 + trail), y + h) for x, y, w, h, _ in stats[1:]]
+    return [(x0 / width, y0 / height, x1 / width, y1 / height) for x0, y0, x1, y1 in _join_on_rows(groups, reach)]
+
+
+def _join_on_rows(boxes: list[BBox], gap: float) -> list[BBox]:
+    """Boxes that follow each other on a row with at most `gap` between them, joined."""
+    joined: list[BBox] = []
+    for box in sorted(boxes):
+        middle = (box[1] + box[3]) / 2
+        at = next((i for i, left in enumerate(joined)
+                   if left[1] <= middle <= left[3] and box[0] - left[2] <= gap), None)
+        if at is None:
+            joined.append(box)
+        else:
+            joined[at] = union((joined[at], box))
+    return joined
 
 
 def _character_mask(ink: np.ndarray, line_height: float) -> np.ndarray:
@@ -84,35 +99,43 @@ def add_missed(blocks: list[Block], boxes: list[BBox], read: Callable[[list[BBox
     for box, at, reading in zip(boxes, neighbours, read(targets)):
         if reading.confidence < MIN_CONFIDENCE:
             continue
-        if at is None:
-            text = reading.text
-        else:
-            line = blocks[at[0]].lines[at[1]]
-            text = _extra_words(reading.text, line.text, before=box[0] < line.bbox[0])
+        line = None if at is None else blocks[at[0]].lines[at[1]]
+        before = line is not None and box[0] < line.bbox[0]
+        text, continues = (reading.text, False) if line is None else _beyond_line(reading.text, line.text, before)
         if not any(char.isalnum() for char in text):
             continue
+        if continues and line.words:
+            box = union((box, line.words[0 if before else -1].bbox))
         found = Line(text=text, bbox=box, confidence=reading.confidence, engine=reading.engine,
                      words=split_words(text, box, reading.confidence, reading.engine))
-        if at is None:
+        if line is None:
             blocks.append(Block(bbox=box, lines=[found]))
             continue
         block = blocks[at[0]]
-        block.lines[at[1]] = _merge(block.lines[at[1]], found)
+        block.lines[at[1]] = _merge(line, found, before, continues)
         blocks[at[0]] = block.model_copy(update={"bbox": union((block.bbox, box))})
     return blocks
 
 
-def _extra_words(reading: str, line_text: str, before: bool) -> str:
-    """The words a reading of line + group has beyond the line's own (at the side the group is on); nothing when the
-    rest of the reading does not match the line."""
-    words, line_words = reading.split(), line_text.split()
-    extra = len(words) - len(line_words)
-    if extra < 1:
-        return ""
-    group, rest = (words[:extra], words[extra:]) if before else (words[-extra:], words[:-extra])
-    if Levenshtein.normalized_similarity(" ".join(rest), line_text) < SAME_LINE_SIMILARITY:
-        return ""
-    return " ".join(group)
+def _beyond_line(reading: str, line_text: str, before: bool) -> tuple[str, bool]:
+    """What a reading of line + group has beyond the line's own text, at the side the group is on, and whether the
+    group continues the line's word on that side ("284." + "87"): then that word is read again in full ("284.87").
+    Nothing when the rest of the reading does not match the line."""
+    if before:
+        text, continues = _beyond_end(reading[::-1], line_text[::-1])
+        return text[::-1], continues
+    return _beyond_end(reading, line_text)
+
+
+def _beyond_end(reading: str, line_text: str) -> tuple[str, bool]:
+    """_beyond_line for a group after the line: the reading's end past its prefix closest to the line's text."""
+    end = max(range(len(reading) + 1),
+              key=lambda k: (Levenshtein.normalized_similarity(reading[:k].rstrip(), line_text), k))
+    if Levenshtein.normalized_similarity(reading[:end].rstrip(), line_text) < SAME_LINE_SIMILARITY:
+        return "", False
+    continues = 0 < end < len(reading) and not reading[end - 1].isspace() and not reading[end].isspace()
+    start = end - len(reading[:end].split()[-1]) if continues else end
+    return reading[start:].strip(), continues
 
 
 def _line_on_row(blocks: list[Block], box: BBox) -> tuple[int, int] | None:
@@ -131,10 +154,13 @@ def _line_on_row(blocks: list[Block], box: BBox) -> tuple[int, int] | None:
     return best
 
 
-def _merge(line: Line, found: Line) -> Line:
-    before = found.bbox[0] < line.bbox[0]
-    first, second = (found, line) if before else (line, found)
-    confidence = min(line.confidence, found.confidence)
-    return Line(text=f"{first.text} {second.text}", bbox=union((line.bbox, found.bbox)), confidence=confidence,
-                engine=line.engine, words=first.words + second.words)
+def _merge(line: Line, found: Line, before: bool, continues: bool) -> Line:
+    """The line with the found words on their side; `continues`: the found words start (or end) with the line's word
+    on that side read in full, which they replace."""
+    text, words = line.text.split(), line.words
+    if continues:
+        text, words = (text[1:], words[1:]) if before else (text[:-1], words[:-1])
+    texts, words = ([found.text, *text], found.words + words) if before else ([*text, found.text], words + found.words)
+    return Line(text=" ".join(texts), bbox=union((line.bbox, found.bbox)),
+                confidence=min(line.confidence, found.confidence), engine=line.engine, words=words)
 

@@ -10,7 +10,7 @@ from pdf2image import convert_from_path
 from PIL import Image, ImageDraw, ImageFont
 from rapidfuzz.distance import Levenshtein
 
-from tasks.enhance import detect_orientation, enhance_page, estimate_skew
+from tasks.enhance import detect_orientation, enhance_page, estimate_skew, more_legible_turn
 from tasks.errors import CorruptDocument
 from tasks.models import EnhanceOptions, PageImage
 
@@ -121,6 +121,13 @@ def test_enhanced_rotated_scans_read_correctly(
     assert result.rotation == NEMOTRON_UPRIGHT_ROTATION[number]
     assert result.height > result.width  # upright A4 is portrait
     assert cer(pytesseract.image_to_string(result.path), nemotron_truth[number - 1]) <= 0.1
+
+
+@pytest.mark.parametrize("counter_clockwise,proposed,upright", [(0, 180, 0), (180, 0, 180), (90, 270, 90)])
+def test_the_more_legible_of_two_opposite_turns_wins(counter_clockwise: int, proposed: int, upright: int):
+    page = np.array(text_page(lines=8).rotate(counter_clockwise, expand=True, fillcolor=255))
+    assert more_legible_turn(page, DPI, proposed) == upright
+    assert more_legible_turn(page, DPI, upright) == upright
 
 
 def test_detect_orientation_is_zero_when_there_is_too_little_text(tmp_path: Path):

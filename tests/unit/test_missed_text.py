@@ -3,9 +3,10 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from tasks.missed_text import add_missed, missed_boxes
-from tasks.models import Block, Line
+from tasks.models import Block, Line, Word
 from tasks.ocr import get_engine
 from tasks.ocr.base import LineReading
 
@@ -76,3 +77,56 @@ def test_a_reading_that_does_not_match_its_line_adds_nothing():
                                                      engine="tesseract")])
 
     assert _lines(blocks) == ["Voice Typing: Speech"]
+
+
+def test_a_group_that_continues_the_lines_last_word_completes_that_word():
+    """Tesseract's layout cut "284.87" at the right edge of a receipt to "284."; the cents come back as a group that
+    the reading of line + group shows to be the end of that word, not a word of its own."""
+    words = [Word(text=text, bbox=(x0, 0.79, x1, 0.81), confidence=0.95, engine="tesseract")
+             for text, x0, x1 in (("TOTAL", 0.09, 0.19), ("£", 0.75, 0.77), ("284.", 0.79, 0.86))]
+    line = Line(text="TOTAL £ 284.", bbox=(0.09, 0.79, 0.86, 0.81), confidence=0.95, engine="tesseract", words=words)
+    cents = (0.872, 0.79, 0.92, 0.81)
+
+    blocks = add_missed([Block(bbox=line.bbox, lines=[line])], [cents],
+                        lambda targets: [LineReading(text="TOTAL £ 284.87", confidence=0.9, engine="tesseract")])
+
+    completed = blocks[0].lines[0]
+    assert len(blocks) == 1 and len(blocks[0].lines) == 1
+    assert completed.text == "TOTAL £ 284.87"
+    assert [w.text for w in completed.words] == ["TOTAL", "£", "284.87"]
+    assert completed.words[-1].bbox == (0.79, 0.79, 0.92, 0.81)  # the citation covers the whole amount
+    assert completed.bbox == (0.09, 0.79, 0.92, 0.81)
+
+
+def test_a_group_before_the_line_that_starts_its_first_word_completes_it():
+    line = Line(text="2 Main Street", bbox=(0.3, 0.2, 0.6, 0.22), confidence=0.9, engine="tesseract",
+                words=[Word(text=text, bbox=(x0, 0.2, x1, 0.22), confidence=0.9, engine="tesseract")
+                       for text, x0, x1 in (("2", 0.3, 0.32), ("Main", 0.34, 0.45), ("Street", 0.47, 0.6))])
+    digit = (0.28, 0.2, 0.299, 0.22)
+
+    blocks = add_missed([Block(bbox=line.bbox, lines=[line])], [digit],
+                        lambda targets: [LineReading(text="12 Main Street", confidence=0.9, engine="tesseract")])
+
+    assert _lines(blocks) == ["12 Main Street"]
+    assert blocks[0].lines[0].words[0].text == "12" and blocks[0].lines[0].words[0].bbox == (0.28, 0.2, 0.32, 0.22)
+
+
+def test_an_amount_split_at_its_decimal_comma_is_one_group(tmp_path):
+    """A comma is not character-sized, so "62,58" in a monospace font is two runs of characters as far apart as two
+    words; the comma between them still makes them one group."""
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 22)
+    page = Image.new("L", (640, 200), 255)
+    draw = ImageDraw.Draw(page)
+    draw.text((40, 80), "SUBTOTAL", font=font, fill=0)
+    draw.text((520, 80), "62,58", font=font, fill=0)
+    path = str(tmp_path / "row.png")
+    page.save(path)
+    left, top, right, bottom = draw.textbbox((40, 80), "SUBTOTAL", font=font)
+    line = Line(text="SUBTOTAL", bbox=(left / 640, top / 200, right / 640, bottom / 200), confidence=0.9,
+                engine="tesseract")
+
+    boxes = missed_boxes(path, [line])
+
+    assert len(boxes) == 1
+    amount = draw.textbbox((520, 80), "62,58", font=font)
+    assert boxes[0][0] * 640 <= amount[0] + 1 and boxes[0][2] * 640 >= amount[2] - 1
