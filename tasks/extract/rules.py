@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from datetime import date
 
@@ -217,15 +218,20 @@ def document_candidates(spec: FieldSpec, tokens: list[Token]) -> list[Candidate]
 def labels(hints: list[str], tokens: list[Token]):
     """(hint index, label tokens) for each place a hint is written as consecutive words of one line."""
     for hint_index, hint in enumerate(hints):
-        words = [_key(w) for w in hint.split()]
+        words = [_label_key(w) for w in hint.split()]
         for start in range(len(tokens) - len(words) + 1):
             span = tokens[start:start + len(words)]
-            if all(t.line == span[0].line for t in span) and [_key(t.text) for t in span] == words:
+            if all(t.line == span[0].line for t in span) and [_label_key(t.text) for t in span] == words:
                 yield hint_index, span
 
 
 def _key(word: str) -> str:
     return word.lower().rstrip(":.")
+
+
+def _label_key(word: str) -> str:
+    """A word as labels are compared: without case, trailing colon or accents (OCR reads 'à' as 'a')."""
+    return "".join(c for c in unicodedata.normalize("NFKD", _key(word)) if not unicodedata.combining(c))
 
 
 def right_of(label: list[Token], tokens: list[Token]) -> list[Token]:

@@ -165,3 +165,10 @@ def test_columns_apart_and_text_layer_words_are_left_as_written():
 def test_ocr_date_glued_to_the_next_column_is_still_read():
     found = fields(page("Invoice Date:     Due Date:", "03/20/202304/04/2023CUSTREF123"))
     assert found["date"].value == "2023-03-20"
+
+
+def test_labels_match_without_accents():
+    schema = ExtractionSchema.model_validate({"version": "1", "fields": {
+        "total": {"type": "money", "hints": ["net à payer"]}}})
+    assert fields(page("NET A PAYER     EUR 49,54"), schema)["total"].value == "49.54"
+    assert fields(page("Net à payer:    EUR 49,54"), schema)["total"].value == "49.54"
