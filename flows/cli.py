@@ -88,8 +88,9 @@ def parse(
 @app.command()
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="Files or URIs: path, file://, s3://bucket/key, http(s)://")],
-    schema: Annotated[str | None, typer.Option(help="Extraction schema: a JSON file (Docuforge's format or JSON "
-                                                    "Schema), or a bundled schema's name: invoice, receipt")] = None,
+    schema: Annotated[str | None, typer.Option(
+        help="Extraction schema: a JSON file (Docuforge's format or JSON Schema), or a bundled schema's name: "
+             "invoice (default), receipt")] = None,
     auto: Annotated[bool, typer.Option(
         "--auto", help="Every key → value pair of the forms (label: value, label above value, checkboxes); with "
                        "--schema, besides its fields")] = False,
