@@ -197,8 +197,17 @@ def _dayfirst(tokens: list[Token]) -> bool | None:
                     return True
                 if int(match["nb"]) > 12:
                     return False
-    markers = {t.text.strip(":").upper() for t in tokens} | {c for t in tokens for c in t.text if c in "€£₹"}
-    return True if markers & DAYFIRST_CURRENCIES else None
+    words = [t.text.strip(":") for t in tokens]
+    marked = any(c in "€£₹" for word in words for c in word) or any(
+        word.upper() == code or _glued_code(word, code) for word in words for code in DAYFIRST_CURRENCIES)
+    return True if marked else None
+
+
+def _glued_code(word: str, code: str) -> bool:
+    """OCR glues a currency code to its label or amount: 'CASHRM280.00', 'SUMMEEUR'."""
+    if not code.isalpha():
+        return False
+    return re.search(rf"{code}\d", word) is not None or (len(code) == 3 and word.isupper() and word.endswith(code))
 
 
 def _dates(line: LineText, dayfirst: bool | None) -> Iterator[tuple[Entity, tuple[int, int]]]:

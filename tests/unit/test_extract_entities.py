@@ -114,3 +114,11 @@ def test_addresses_over_consecutive_lines(rows, expected):
 def test_lines_that_are_not_addresses():
     assert entities("TOTAL 12 ITEMS   RM 40.00", "Thank you, please come again", "Street food festival tickets",
                     kind="address") == []
+
+
+def test_a_currency_code_glued_to_its_label_still_tells_day_first_dates():
+    dates = [e.value for e in find_entities(page("DATE: 01/11/2023", "CASHRM280.00")) if e.kind == "date"]
+    assert dates == ["2023-11-01"]
+    assert [e.value for e in find_entities(page("01/11/2023", "SUMMEEUR 4,50")) if e.kind == "date"] == ["2023-11-01"]
+    assert [e.value for e in find_entities(page("Date: 01/11/2023", "Total   274.69")) if e.kind == "date"] == [
+        "2023-01-11"], "without a day-first sign, '/' dates are month first"
