@@ -397,11 +397,13 @@ def _address_score(line: list[Token]) -> int | None:
     line that is something else (a sum, a phone, an email, a date, a company)."""
     text = " ".join(t.text for t in line)
     keys = [_key(t.text).strip(",") for t in line]
+    postcode = POSTCODE.search(text) is not None  # 'Denver, CO 80233', '6520 AB Utrecht': not legal forms
     if (EMAIL.search(text) or DATE.search(text) or PHONE_LABELS & set(keys) or re.search(r"\d[.,]\d{2}(?!\d)", text)
-            or any(re.sub(r"[.,]", "", t.text).lower() in LEGAL_FORMS and t.text[:1].isupper() for t in line[1:])):
+            or not postcode and any(re.sub(r"[.,]", "", t.text).lower() in LEGAL_FORMS and t.text[:1].isupper()
+                                    for t in line[1:])):
         return None
     street = any(k in STREET_WORDS or (len(k) > 6 and k.endswith(STREET_SUFFIXES)) for k in keys)
-    return street + 2 * (street and bool(HOUSE_NUMBER.search(text))) + 2 * bool(POSTCODE.search(text))
+    return street + 2 * (street and bool(HOUSE_NUMBER.search(text))) + 2 * postcode
 
 
 def _addresses(lines: list[list[Token]]) -> list[Entity]:

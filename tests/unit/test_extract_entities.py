@@ -122,3 +122,12 @@ def test_a_currency_code_glued_to_its_label_still_tells_day_first_dates():
     assert [e.value for e in find_entities(page("01/11/2023", "SUMMEEUR 4,50")) if e.kind == "date"] == ["2023-11-01"]
     assert [e.value for e in find_entities(page("Date: 01/11/2023", "Total   274.69")) if e.kind == "date"] == [
         "2023-01-11"], "without a day-first sign, '/' dates are month first"
+
+
+def test_a_postcode_line_is_an_address_even_with_a_state_or_letters_like_a_legal_form():
+    for rows, expected in [(("Royal Supplies Corp.", "1072 Main Ave", "Denver, CO 80233"),
+                            "1072 Main Ave Denver, CO 80233"),
+                           (("Bakkerij Jansen B.V.", "Prinsenstraat 189", "6520 AB Utrecht"),
+                            "Prinsenstraat 189 6520 AB Utrecht")]:
+        addresses = [e.value for e in find_entities(page(*rows)) if e.kind == "address"]
+        assert addresses == [expected]
