@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from pydantic import SecretStr
+from prefect.blocks.system import Secret
 
 from blocks.settings import LLM_BLOCK, LlmProviderSettings
 from flows.extraction import extract_document
@@ -96,8 +96,9 @@ def test_auto_gives_the_forms_key_value_pairs_with_citations(benchmarks, tmp_pat
 
 
 def test_ai_fields_are_read_by_the_configured_provider(benchmarks, tmp_path, llm_server):
+    Secret(value="sk-flow-test").save("docuforge-test-llm-key", overwrite=True)
     LlmProviderSettings(provider="anthropic", base_url=llm_server.base_url("anthropic"), model="claude-test",
-                        api_key=SecretStr("sk-flow-test")).save(LLM_BLOCK, overwrite=True)
+                        api_key_secret="docuforge-test-llm-key").save(LLM_BLOCK, overwrite=True)
     llm_server.script(answer({"vendor": {"value": "Coolblue B.V.", "quote": "Coolblue B.V."}}))
     try:
         state = extract_document(source=str(benchmarks / "invoices" / "coolblue1.pdf"), fields_schema=SCHEMA,
@@ -109,4 +110,5 @@ def test_ai_fields_are_read_by_the_configured_provider(benchmarks, tmp_path, llm
     assert found["vendor"].method == "ai" and found["vendor"].value == "Coolblue B.V." and found["vendor"].valid
     assert found["amount"].method == "regex" and found["amount"].value == "717.97", "the rules keep their fields"
     [request] = llm_server.requests
+    assert request.credential == "sk-flow-test", "the key from the Secret block the LLM block names"
     assert request.body["model"] == "claude-test" and "sk-flow-test" not in json.dumps(request.body)
