@@ -86,11 +86,13 @@ def methods(schema: ExtractionSchema) -> list[str]:
 
 
 def combine(schema: ExtractionSchema, by_method: list[list[FieldResult]]) -> list[FieldResult]:
-    """The schema's fields validated, in schema order, then the form's other key → value pairs (auto)."""
+    """The schema's fields validated, in schema order, then the form's other key → value pairs (auto): those not
+    named or cited by a schema field."""
     found = {r.field_name: r for results in by_method for r in results if r.method != "auto"}
     named = [validate(spec, found[spec.name]) for spec in schema.fields]
-    taken = set(found)
-    return named + [r for results in by_method for r in results if r.method == "auto" and r.field_name not in taken]
+    cited = {(r.page_number, r.bbox) for r in named if r.bbox is not None}
+    return named + [r for results in by_method for r in results if r.method == "auto" and r.field_name not in found
+                    and (r.page_number, r.bbox) not in cited]
 
 
 def write_fields(store_uri: str, job_id: str, day: str, results: list[FieldResult]) -> None:
