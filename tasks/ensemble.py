@@ -2,21 +2,25 @@
 
 Tesseract's layout pass finds the blocks and lines (and is Tesseract's reading of them), plus the ink it left
 out (`tasks.missed_text`); the other engines read
-the same crops — all lines in `ensemble` mode, only doubtful ones in `auto`. Work passes between steps as files.
+the same crops — all lines in `ensemble` mode, only doubtful ones in `auto`. A word break Tesseract saw at a wide
+gap of white survives the vote, and voted words are boxed where Tesseract's words lie. Work passes between steps
+as files.
 """
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, Field, TypeAdapter
+from rapidfuzz.distance import Levenshtein
 
 from tasks.enhance import enhance_page, is_blank
 from tasks.errors import as_docuforge_error
 from tasks.layout import reading_order
 from tasks.markdown import page_text
 from tasks.missed_text import add_missed, missed_boxes
-from tasks.models import BBox, Block, Job, Line, PageImage, PageSummary
+from tasks.models import BBox, Block, Job, Line, PageImage, PageSummary, Word, union
 from tasks.ocr import engine_lock, get_engine
 from tasks.ocr.base import LineReading, split_words
 from tasks.ocr.vote import should_escalate, vote_line
@@ -24,6 +28,8 @@ from tasks.page import PagePlan, enhanced_path, image_dir, page_result, save_pag
 from tasks.render import discard, render_page
 
 DETECTOR = "tesseract"
+WIDE_GAP = 1.0
+"""A gap between two words at least this many times their height is a column gap, not a space misread."""
 BLOCKS = TypeAdapter(list[Block])
 
 
@@ -99,7 +105,7 @@ def vote_page(job: Job, page: DetectedPage, others: list[EngineReadings]) -> Pag
         for index, reading in zip(other.lines, other.readings):
             by_line.setdefault(index, []).append(reading)
     for index, readings in by_line.items():
-        lines[index] = _voted_line(job, lines[index], readings)
+        lines[index] = _voted_line(job, lines[index], readings, page.image)
     voted = [Block(bbox=b.bbox, lines=[lines.pop(0) for _ in b.lines]) for b in blocks]
     result = page_result(page.image, "ocr", voted, page_text(voted))
     result.engine_errors = {o.engine: o.error for o in others if o.error}
@@ -120,14 +126,15 @@ def _reading(line: Line) -> LineReading:
     return LineReading(text=line.text, confidence=line.confidence, engine=line.engine)
 
 
-def _voted_line(job: Job, detected: Line, others: list[LineReading]) -> Line:
-    voted = vote_line([_reading(detected), *others], job.options.engine_weights)
+def _voted_line(job: Job, detected: Line, others: list[LineReading], image: PageImage) -> Line:
+    voted = vote_line([_reading(detected), *others], job.options.engine_weights,
+                      firm_breaks=_wide_breaks(detected, image))
     if voted.text == detected.text:
         words = [w.model_copy(update={"confidence": c, "engine": "ensemble"})
                  for w, c in zip(detected.words, voted.word_confidences)]
     else:
         words = [w.model_copy(update={"confidence": c})
-                 for w, c in zip(split_words(voted.text, detected.bbox, 0.0, "ensemble"), voted.word_confidences)]
+                 for w, c in zip(_voted_words(voted.text, detected), voted.word_confidences)]
     readings = [detected] + [
         Line(text=r.text, bbox=detected.bbox, confidence=r.confidence, engine=r.engine,
              words=split_words(r.text, detected.bbox, r.confidence, r.engine))
@@ -135,6 +142,72 @@ def _voted_line(job: Job, detected: Line, others: list[LineReading]) -> Line:
     ]
     return Line(text=voted.text, bbox=detected.bbox, confidence=voted.confidence, engine="ensemble", words=words,
                 agreement=voted.agreement, readings=readings)
+
+
+def _wide_breaks(line: Line, image: PageImage) -> list[int]:
+    """Indexes of the spaces of the line's text that stand on a gap of white at least WIDE_GAP × the height of the
+    words on either side (measured in pixels, between the detector's word boxes)."""
+    starts = _word_starts(line)
+    if starts is None:
+        return []
+    breaks = []
+    for left, right, start in zip(line.words, line.words[1:], starts):
+        gap = (right.bbox[0] - left.bbox[2]) * image.width
+        height = max(left.bbox[3] - left.bbox[1], right.bbox[3] - right.bbox[1]) * image.height
+        if gap >= WIDE_GAP * height:
+            breaks.append(start + len(left.text))
+    return breaks
+
+
+def _voted_words(text: str, detected: Line) -> list[Word]:
+    """The voted text's words, each boxed where the detector's reading of the same characters lies on the page
+    (characters only the other engines read: the space between their neighbours). Without usable detector
+    words, the line's width shared out by character count."""
+    reference = _character_boxes(detected)
+    if not reference:
+        return split_words(text, detected.bbox, 0.0, "ensemble")
+    boxes: list[BBox] = []
+    for tag, src_start, src_end, dest_start, dest_end in Levenshtein.opcodes(detected.text, text):
+        if tag in ("equal", "replace"):  # one character for one
+            boxes.extend(reference[src_start:src_end])
+        elif tag == "insert":
+            before = reference[src_start - 1] if src_start else reference[0]
+            after = reference[src_start] if src_start < len(reference) else reference[-1]
+            between = (min(before[2], after[0]), min(before[1], after[1]), max(before[2], after[0]),
+                       max(before[3], after[3]))
+            boxes.extend([between] * (dest_end - dest_start))
+    return [Word(text=match.group(), bbox=union(boxes[match.start() : match.end()]), confidence=0.0, engine="ensemble")
+            for match in re.finditer(r"\S+", text)]
+
+
+def _character_boxes(line: Line) -> list[BBox] | None:
+    """A box per character of the line's text: each word's box shared out by its characters, the white between two
+    words for the spaces. None where the words do not spell the text."""
+    starts = _word_starts(line)
+    if not starts:
+        return None
+    boxes: list[BBox] = []
+    for index, (word, start) in enumerate(zip(line.words, starts)):
+        x0, y0, x1, y1 = word.bbox
+        left = line.words[index - 1].bbox if index else (x0, y0, x0, y1)  # before the first word: its left edge
+        gap = (left[2], min(left[1], y0), max(left[2], x0), max(left[3], y1))
+        boxes.extend([gap] * (start - len(boxes)))
+        step = (x1 - x0) / len(word.text)
+        boxes.extend((x0 + i * step, y0, x0 + (i + 1) * step, y1) for i in range(len(word.text)))
+    return boxes
+
+
+def _word_starts(line: Line) -> list[int] | None:
+    """Where each of the line's words starts in its text; None unless the text is exactly the words, in order,
+    separated by white space."""
+    starts, position = [], 0
+    for word in line.words:
+        start = line.text.find(word.text, position)
+        if not word.text or start < 0 or line.text[position:start].strip() or (start == position and starts):
+            return None
+        starts.append(start)
+        position = start + len(word.text)
+    return starts if position == len(line.text) and line.words else None
 
 
 def _load_blocks(page: DetectedPage) -> list[Block]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,7 +161,10 @@ def vote_line(
     readings: list[LineReading],
     weights: dict[str, float] | None = None,
     calibration: dict[str, Calibration] | None = None,
+    firm_breaks: Collection[int] = (),
 ) -> VotedLine:
+    """`firm_breaks`: indexes of spaces in readings[0].text that the page image confirms (a wide gap of white between
+    the words): they survive the vote, since a recogniser that glues words across a column gap must not win there."""
     voters = _usable_voters(readings, weights or DEFAULT_WEIGHTS, calibration or {})
     if not voters:
         return VotedLine(text="", confidence=0.0, agreement=0.0, word_confidences=[], engines=[])
@@ -171,6 +175,7 @@ def vote_line(
     ballots = [_pivot_ballot(pivot)] + [_aligned_ballot(pivot.text, voter) for voter in others]
     total_weight = sum(voter.weight for voter in voters)
     text, char_confidences, decision_confidences = _count(ballots, total_weight)
+    text, char_confidences = _restore_breaks(readings[0].text, firm_breaks, text, char_confidences)
     return VotedLine(
         text=text,
         confidence=_mean(decision_confidences),
@@ -276,6 +281,26 @@ def _winner(votes: list[_Vote], weights: list[float]) -> tuple[str, float]:
     pivot_option = votes[0].option
     best = max(scores, key=lambda option: (scores[option], option == pivot_option))
     return best, scores[best]
+
+
+def _restore_breaks(
+    reference: str, breaks: Collection[int], text: str, char_confidences: list[float]
+) -> tuple[str, list[float]]:
+    """`text` with a space put back wherever it lost one of the reference's spaces at `breaks` (a space inserted
+    inside a word splits it; each part keeps the confidences of its characters)."""
+    wanted = {position for position in breaks if 0 <= position < len(reference) and reference[position].isspace()}
+    insert_at: set[int] = set()
+    for tag, src_start, src_end, dest_start, _ in Levenshtein.opcodes(reference, text):
+        for position in wanted.intersection(range(src_start, src_end)):
+            if tag == "delete":
+                insert_at.add(dest_start)
+            elif tag == "replace":  # the space read as some character: the break goes before it
+                insert_at.add(dest_start + position - src_start)
+    insert_at = {at for at in insert_at if 0 < at < len(text) and not (text[at - 1].isspace() or text[at].isspace())}
+    for at in sorted(insert_at, reverse=True):
+        text = text[:at] + " " + text[at:]
+        char_confidences = char_confidences[:at] + [1.0] + char_confidences[at:]
+    return text, char_confidences
 
 
 def _word_confidences(text: str, char_confidences: list[float]) -> list[float]:

@@ -105,6 +105,42 @@ def test_word_confidences_count_words_of_the_voted_text_not_of_the_pivot():
     assert len(voted.word_confidences) == 3
 
 
+GLUED = reading("SUMMEEUR 49,54", 0.95, "paddle", [0.95] * 5 + [0.99] * 9)  # sure of "no space" after SUMME
+
+
+def test_a_more_confident_engine_removes_a_break_the_image_does_not_confirm():
+    voted = vote_line([reading("SUMME EUR 49,54", 0.8, "tesseract"), GLUED])
+    assert voted.text == "SUMMEEUR 49,54"
+
+
+def test_a_break_the_image_confirms_survives_a_more_confident_engine_that_glues_the_words():
+    voted = vote_line([reading("SUMME EUR 49,54", 0.8, "tesseract"), GLUED], firm_breaks=[5])
+    assert voted.text == "SUMME EUR 49,54"
+    assert len(voted.word_confidences) == 3
+    assert voted.agreement == pytest.approx((1.0 + Levenshtein.normalized_similarity(GLUED.text, voted.text)) / 2)
+
+
+def test_a_confirmed_break_survives_when_the_detector_is_the_pivot_and_is_outvoted():
+    readings = [reading("SUMME EUR 49,54", 0.99, "tesseract"), GLUED, reading("SUMMEEUR 49,54", 0.9, "easyocr")]
+    assert vote_line(readings).text == "SUMMEEUR 49,54"
+    assert vote_line(readings, firm_breaks=[5]).text == "SUMME EUR 49,54"
+
+
+def test_a_confirmed_break_read_as_a_character_goes_before_that_character():
+    voted = vote_line([reading("SUMME EUR", 0.6, "tesseract"), reading("SUMME1EUR", 0.95, "paddle")], firm_breaks=[5])
+    assert voted.text == "SUMME 1EUR"
+
+
+def test_firm_breaks_add_nothing_where_the_detector_read_no_space():
+    readings = [reading("SUMMEEUR 49,54", 0.8, "tesseract"), GLUED]
+    assert vote_line(readings, firm_breaks=[5, 8, 99, -1]).text == "SUMMEEUR 49,54"
+
+
+def test_a_confirmed_break_the_vote_kept_is_not_doubled():
+    voted = vote_line([reading("SUMME EUR", 0.9, "tesseract"), reading("SUMME EUR", 0.9, "paddle")], firm_breaks=[5])
+    assert voted.text == "SUMME EUR"
+
+
 def test_empty_and_zero_confidence_readings_are_ignored():
     voted = vote_line([reading("", 0.9, "paddle"), reading("Subtotal", 0.7, "tesseract"), reading("Subt0tal", 0.0, "easyocr")])
     assert (voted.text, voted.engines, voted.agreement) == ("Subtotal", ["tesseract"], 1.0)
