@@ -216,13 +216,17 @@ def document_candidates(spec: FieldSpec, tokens: list[Token]) -> list[Candidate]
 
 
 def labels(hints: list[str], tokens: list[Token]):
-    """(hint index, label tokens) for each place a hint is written as consecutive words of one line."""
+    """(hint index, label tokens) for each place a hint is written as consecutive words of one line, or as one word
+    (OCR drops the spaces of a label: 'ZUZAHLEN', 'TOTALTTC')."""
+    keys = [_label_key(t.text) for t in tokens]
     for hint_index, hint in enumerate(hints):
         words = [_label_key(w) for w in hint.split()]
-        for start in range(len(tokens) - len(words) + 1):
+        for start in range(len(tokens)):
             span = tokens[start:start + len(words)]
-            if all(t.line == span[0].line for t in span) and [_label_key(t.text) for t in span] == words:
+            if all(t.line == span[0].line for t in span) and keys[start:start + len(words)] == words:
                 yield hint_index, span
+            elif len(words) > 1 and keys[start] == "".join(words):
+                yield hint_index, span[:1]
 
 
 def _key(word: str) -> str:

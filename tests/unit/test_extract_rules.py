@@ -172,3 +172,10 @@ def test_labels_match_without_accents():
         "total": {"type": "money", "hints": ["net à payer"]}}})
     assert fields(page("NET A PAYER     EUR 49,54"), schema)["total"].value == "49.54"
     assert fields(page("Net à payer:    EUR 49,54"), schema)["total"].value == "49.54"
+
+
+def test_a_label_whose_spaces_ocr_dropped_is_still_a_label():
+    schema = ExtractionSchema.model_validate({"version": "1", "fields": {
+        "total": {"type": "money", "hints": ["zu zahlen", "total ttc"], "select": "largest"}}})
+    assert fields(page("ZUZAHLEN     EUR 123,20", "CASH     EUR 130,00"), schema)["total"].value == "123.20"
+    assert fields(page("TOTALTTC     EUR140,59", "CASH     EUR 150,00"), schema)["total"].value == "140.59"
