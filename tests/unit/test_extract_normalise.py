@@ -74,6 +74,7 @@ def test_look_alike_letters_in_numbers(word, expected):
     ("US$", ["US$"]), ("NL810433941B01", ["NL810433941B01"]), ("SDMPP373MPP15", ["SDMPP373MPP15"]),
     ("AAACW8725FSD001", ["AAACW8725FSD001"]), ("INV/2023/03/0008", ["INV/2023/03/0008"]),
     ("po_number_123", ["po_number_123"]), ("Win10", ["Win10"]),
+    ("Hauptstraße36", ["Hauptstraße", "36"]), ("31473Köln", ["31473", "Köln"]),
 ])
 def test_words_run_together_by_ocr(word, expected):
     assert unglue(word) == expected
