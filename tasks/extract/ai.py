@@ -14,10 +14,11 @@ from rapidfuzz import fuzz
 from blocks.settings import LlmProviderSettings
 from tasks.errors import as_docuforge_error
 from tasks.extract.normalise import AMOUNT, DATE, format_decimal, match_amount, match_date, parse_bool, parse_date
-from tasks.extract.rules import NEEDS_AI, Candidate, FieldResult, Token, enum_value, field_result, lines_of
+from tasks.extract.rules import Candidate, FieldResult, Token, enum_value, field_result, lines_of
 from tasks.extract.schema import FieldSpec
 from tasks.llm.client import ATTEMPTS, BACKOFF, TIMEOUT, MissingApiKey, complete_json
 
+NEEDS_AI = "needs the ai method (no LLM configured)"
 PRIOR = 0.85
 """Confidence of a value whose quote is found word for word; a fuzzy match scales it by the match score."""
 MIN_MATCH = 90

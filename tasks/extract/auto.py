@@ -7,7 +7,7 @@ import json
 import re
 
 from tasks.extract.rules import (
-    CONFIDENCE, ROW_GAP, FieldResult, Token, below, field_result, lines_of, right_of, typed_matches, values_in,
+    CONFIDENCE, ROW_GAP, FieldResult, Token, below, field_result, lines_of, phrase, right_of, typed_matches, values_in,
 )
 from tasks.extract.schema import FieldSpec
 from tasks.models import union
@@ -57,8 +57,8 @@ def _checkboxes(line: list[Token]) -> list[FieldResult]:
     pairs = []
     boxes = [i for i, t in enumerate(line) if t.text in CHECKED | UNCHECKED]
     for n, index in enumerate(boxes):
-        after = _phrase(line[index + 1:boxes[n + 1] if n + 1 < len(boxes) else len(line)], line[index])
-        before = _phrase(line[boxes[n - 1] + 1 if n else 0:index][::-1], line[index])[::-1]
+        after = phrase(line[index + 1:boxes[n + 1] if n + 1 < len(boxes) else len(line)], line[index])
+        before = phrase(line[boxes[n - 1] + 1 if n else 0:index][::-1], line[index])[::-1]
         label = after or before
         if not label or not any(c.isalpha() for t in label for c in t.text):
             continue
@@ -70,31 +70,19 @@ def _checkboxes(line: list[Token]) -> list[FieldResult]:
     return pairs
 
 
-def _phrase(words: list[Token], anchor: Token | None = None) -> list[Token]:
-    """The leading words, in the order given, that run together (no gap wider than ROW_GAP), from the anchor if
-    one is given."""
-    kept: list[Token] = []
-    for token in words:
-        previous = kept[-1] if kept else anchor
-        if previous and max(token.bbox[0] - previous.bbox[2], previous.bbox[0] - token.bbox[2]) > ROW_GAP:
-            break
-        kept.append(token)
-    return kept
-
-
 def _colon_pairs(line: list[Token], tokens: list[Token]) -> list[FieldResult]:
     """'Label: value' (the value runs to the next gap or label), else 'Label:' with its value across a gap or
     under it. A phrase's first label is all its words before the colon; a label after a value is one word."""
     pairs = []
-    for phrase in _phrases(line):
-        colons = [i for i, t in enumerate(phrase) if t.text.endswith(":")]
+    for words in _phrases(line):
+        colons = [i for i, t in enumerate(words) if t.text.endswith(":")]
         for n, at in enumerate(colons):
             if n == 0:
-                label = phrase[:at + 1]
+                label = words[:at + 1]
             else:
-                label = phrase[at:at + 1] if at - colons[n - 1] > 1 else []
+                label = words[at:at + 1] if at - colons[n - 1] > 1 else []
             label = [t for t in label if t.text != ":"]
-            value = phrase[at + 1:colons[n + 1] if n + 1 < len(colons) else len(phrase)]
+            value = words[at + 1:colons[n + 1] if n + 1 < len(colons) else len(words)]
             if not _is_label(label):
                 continue
             confidence = CONFIDENCE["right"]
@@ -125,7 +113,7 @@ def _is_label(label: list[Token]) -> bool:
 def _value_apart(label: list[Token], tokens: list[Token]) -> list[Token]:
     """The phrase next to the label across a gap (another text line of the same row), else the words under it in
     its column; never another label."""
-    for value in (_phrase(right_of(label, tokens)), below(label, tokens)):
+    for value in (phrase(right_of(label, tokens)), below(label, tokens)):
         if value and not any(t.text.endswith(":") for t in value):
             return value
     return []
@@ -142,13 +130,13 @@ def _typed(name: str, value: list[Token], confidence: float) -> FieldResult:
         whole = [match for match, _, _ in typed_matches(shape, text) if match.span() == (0, len(text))]
         found = values_in(shape, value, anchored=True) if whole else []
         if found:
-            result = field_result(shape.model_copy(update={"name": name}), found[0])
+            result = field_result(shape.model_copy(update={"name": name}), found[0], method=METHOD)
             break
     else:
         page = value[0].page_number
         result = FieldResult(field_name=name, type="string", method=METHOD, value=text,
                              page_number=page, bbox=union(t.bbox for t in value if t.page_number == page))
-    result.method, result.confidence = METHOD, confidence
+    result.confidence = confidence
     return result
 
 

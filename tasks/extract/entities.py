@@ -16,7 +16,7 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import bic, iban, vatin
 
-from tasks.extract.normalise import AMOUNT, DATE, MONTHS, format_decimal, match_amount, match_date
+from tasks.extract.normalise import AMOUNT, DATE, MONTH_NAMES, format_decimal, match_amount, match_date
 from tasks.extract.rules import FILLER, ROW_GAP, Token, _key, lines_of
 from tasks.extract.schema import EntityKind
 from tasks.models import BBox, union
@@ -84,9 +84,8 @@ REGION_OF_CURRENCY = {"RM": "MY", "MYR": "MY", "£": "GB", "GBP": "GB", "$": "US
                       "RS": "IN", "RS.": "IN", "INR": "IN", "S$": "SG", "SGD": "SG", "A$": "AU", "AUD": "AU"}
 DAYFIRST_CURRENCIES = {"RM", "MYR", "€", "EUR", "£", "GBP", "RS", "RS.", "INR", "₹", "SGD", "S$", "AUD", "A$"}
 """Currencies of countries that write numeric dates day first: a page in one of them reads '05/04/2018' as 5 April."""
-_MONTH_NAMES = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
 YEAR_FIRST = re.compile(r"(?<![\d.])\d{4}[/.]\d{1,2}[/.]\d{1,2}(?![\d.])")
-SHORT_YEAR = re.compile(rf"(?<![\w.])\d{{1,2}}[- ](?:{_MONTH_NAMES})\.?[- ,]+'?\d{{2}}(?![\w.])", re.IGNORECASE)
+SHORT_YEAR = re.compile(rf"(?<![\w.])\d{{1,2}}[- ](?:{MONTH_NAMES})\.?[- ,]+'?\d{{2}}(?![\w.])", re.IGNORECASE)
 """Written dates normalise.DATE leaves to dateparser: year first with '/' or '.', and month names with 2-digit years."""
 CONFIDENCE = {"date": 0.9, "amount": 0.85, "legal_form": 0.85, "business": 0.5, "email": 0.95,
               "phone_labelled": 0.9, "phone": 0.7, "iban": 0.95, "vat_labelled": 0.95, "vat": 0.75, "bic": 0.85,
@@ -350,7 +349,7 @@ def _organisations(lines: list[list[Token]], index: int) -> Iterator[Entity]:
     """A company name: the words of a line up to a legal form ('ACME Trading Sdn. Bhd.'), or up to the end of a line
     with a business word ('SANYU STATIONERY SHOP'). A legal form alone on its line takes the line above."""
     line = lines[index]
-    keys = [re.sub(r"[.,]", "", t.text).lower() for t in line]
+    keys = [_legal_form_key(t.text) for t in line]
     for end in range(len(line) - 1, -1, -1):
         original = line[end].text
         if keys[end] in LEGAL_FORMS and original[:1].isupper() and (end > 0 or _name_above(lines, index)):
@@ -366,6 +365,15 @@ def _organisations(lines: list[list[Token]], index: int) -> Iterator[Entity]:
     if any(k in BUSINESS_WORDS for k in keys) and sum(c.isalpha() for c in "".join(keys)) > 0.7 * len("".join(keys)):
         words = line[_name_start(line, len(line) - 1):]
         yield _organisation(words, "business")
+
+
+def _legal_form_key(word: str) -> str:
+    """A word as LEGAL_FORMS holds it: 'B.V.' → 'bv', 'Ltd,' → 'ltd'."""
+    return re.sub(r"[.,]", "", word).lower()
+
+
+def _is_legal_form(word: str) -> bool:
+    return _legal_form_key(word) in LEGAL_FORMS
 
 
 def _organisation(words: list[Token], subtype: str) -> Entity:
@@ -399,8 +407,7 @@ def _address_score(line: list[Token]) -> int | None:
     keys = [_key(t.text).strip(",") for t in line]
     postcode = POSTCODE.search(text) is not None  # 'Denver, CO 80233', '6520 AB Utrecht': not legal forms
     if (EMAIL.search(text) or DATE.search(text) or PHONE_LABELS & set(keys) or re.search(r"\d[.,]\d{2}(?!\d)", text)
-            or not postcode and any(re.sub(r"[.,]", "", t.text).lower() in LEGAL_FORMS and t.text[:1].isupper()
-                                    for t in line[1:])):
+            or not postcode and any(_is_legal_form(t.text) and t.text[:1].isupper() for t in line[1:])):
         return None
     street = any(k in STREET_WORDS or (len(k) > 6 and k.endswith(STREET_SUFFIXES)) for k in keys)
     return street + 2 * (street and bool(HOUSE_NUMBER.search(text))) + 2 * postcode
@@ -432,7 +439,7 @@ def _addresses(lines: list[list[Token]]) -> list[Entity]:
 def _after_company(line: list[Token]) -> list[Token]:
     """The words after a company name that a comma ends ('Acme Ltd, 221B Baker Street, London'), else the line."""
     for index, token in enumerate(line[1:-1], start=1):
-        if token.text.endswith(",") and re.sub(r"[.,]", "", token.text).lower() in LEGAL_FORMS:
+        if token.text.endswith(",") and _is_legal_form(token.text):
             return line[index + 1:]
     return line
 
@@ -458,5 +465,4 @@ def _plain_words(line: list[Token]) -> bool:
     """A short line of words ('TAMAN DAYA,', 'JOHOR.'): a place name more than anything else."""
     text = " ".join(t.text for t in line)
     return len(line) <= 5 and not re.search(r"\d", text) and text[:1].isupper() \
-        and not any(_key(t.text) in BUSINESS_WORDS or re.sub(r"[.,]", "", t.text).lower() in LEGAL_FORMS
-                    for t in line)
+        and not any(_key(t.text) in BUSINESS_WORDS or _is_legal_form(t.text) for t in line)

@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from blocks.loading import llm_provider
 from blocks.settings import LlmProviderSettings
 from tasks.events import EventName, emit
-from tasks.extract.ai import extract_with_ai
+from tasks.extract.ai import NEEDS_AI, extract_with_ai
 from tasks.extract.auto import auto_pairs
 from tasks.extract.nlp import extract_with_nlp
-from tasks.extract.rules import NEEDS_AI, FieldResult, Token, extract_fields, overall_confidence, tokens_from_words
+from tasks.extract.rules import FieldResult, Token, extract_fields, overall_confidence, tokens_from_words
 from tasks.extract.schema import ExtractionSchema, FieldSpec, load_schema, parse_schema
 from tasks.extract.validate import validate
 from tasks.retry import retry_if_retryable
@@ -57,7 +57,7 @@ def extract_by_method(method: str, schema: ExtractionSchema, tokens: list[Token]
         return extract_with_nlp(specs, tokens)
     if llm is not None and _has_key(llm):
         return extract_with_ai(specs, tokens, llm)
-    return [_without_llm(spec, tokens) for spec in specs]
+    return _without_llm(specs, tokens)
 
 
 def _has_key(llm: LlmProviderSettings) -> bool:
@@ -67,13 +67,15 @@ def _has_key(llm: LlmProviderSettings) -> bool:
         return True  # a Secret block named but missing: the ai method's failure says so
 
 
-def _without_llm(spec: FieldSpec, tokens: list[Token]) -> FieldResult:
-    for method in ("regex", "nlp"):
-        found = extract_by_method(method, ExtractionSchema(version="1", fields=[spec.model_copy(
-            update={"method": method})]), tokens)[0]
-        if found.value is not None:
-            return found
-    return FieldResult(field_name=spec.name, type=spec.type, method="ai", valid=False, error=NEEDS_AI)
+def _without_llm(specs: list[FieldSpec], tokens: list[Token]) -> list[FieldResult]:
+    """Each field as the rules read it alone, else as the NLP method does (the page's entities found once)."""
+    by_rules = [extract_fields(ExtractionSchema(version="1", fields=[spec]), tokens)[0] for spec in specs]
+    missed = [spec for spec, found in zip(specs, by_rules) if found.value is None]
+    by_nlp = {found.field_name: found for found in extract_with_nlp(missed, tokens)} if missed else {}
+    return [found if found.value is not None
+            else by_nlp[spec.name] if by_nlp[spec.name].value is not None
+            else FieldResult(field_name=spec.name, type=spec.type, method="ai", valid=False, error=NEEDS_AI)
+            for spec, found in zip(specs, by_rules)]
 
 
 def extract(schema: ExtractionSchema, tokens: list[Token], llm: LlmProviderSettings | None = None) -> list[FieldResult]:

@@ -21,14 +21,15 @@ for _number, _names in enumerate([
     "december dec dezember décembre decembre diciembre dicembre dez dezembro",
 ], start=1):
     MONTHS.update(dict.fromkeys(_names.split(), _number))
-_MONTH = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+MONTH_NAMES = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+"""A regex alternation of every month name, longest first."""
 DATE = re.compile(
     r"(?<!\d)(?:"
     r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})(?!\d)"
     # a 4-digit year ends the date even when OCR glues the next number to it ('03/20/202304/04/2023')
     r"|(?P<na>\d{1,2})(?P<sep>[./-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>(?:19|20)\d{2}|\d{2}(?!\d))"
-    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?P<dm>{_MONTH})\.?,?\s*(?P<dy>\d{{4}})(?!\d)"
-    rf"|(?P<mm>{_MONTH})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<my>\d{{4}})(?!\d)"
+    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?P<dm>{MONTH_NAMES})\.?,?\s*(?P<dy>\d{{4}})(?!\d)"
+    rf"|(?P<mm>{MONTH_NAMES})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<my>\d{{4}})(?!\d)"
     r")",
     re.IGNORECASE,
 )

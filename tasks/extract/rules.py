@@ -20,7 +20,6 @@ from tasks.textlayer import TEXT_LAYER
 FILLER = {":", "#", "-", "–", "no", "no.", "nr", "nr.", "nº", "n°", "="}
 """Tokens between a label and its value ('Invoice No : # 42')."""
 REQUIRED_MISSING = "required field not found"
-NEEDS_AI = "needs the ai method (no LLM configured)"
 ROW_GAP = 0.03
 """A horizontal gap (fraction of the page width) that ends a free-text value."""
 CONFIDENCE = {"right": 0.9, "below": 0.8, "document": 0.5}
@@ -134,16 +133,12 @@ def split_glued_label(token: Token) -> list[Token]:
 
 def extract_fields(schema: ExtractionSchema, tokens: list[Token],
                    tables: list[dict] | None = None) -> list[FieldResult]:
-    """Every field of the schema, found or not (a missing required field is invalid; ai fields wait for an LLM).
+    """Every field of the schema, found or not (a missing required field is invalid).
     tables: the tables detected on the pages (rows of the `tables` dataset), which an array of objects is read from
     when no header row of it is found in the words."""
     results: dict[str, FieldResult] = {}
     citations: dict[str, list[Token]] = {}
     for spec in sorted(schema.fields, key=lambda s: s.near_field is not None):
-        if spec.method == "ai":
-            results[spec.name] = FieldResult(field_name=spec.name, type=spec.type, method="ai", valid=False,
-                                             error=NEEDS_AI)
-            continue
         if spec.type == "array":
             from tasks.extract.lines import extract_array  # lines builds on this module's values and results
 
@@ -256,7 +251,7 @@ def below(label: list[Token], tokens: list[Token]) -> list[Token]:
     top = min(under, key=lambda t: t.yc)
     row = sorted((t for t in tokens if t.page_number == top.page_number and top.bbox[1] <= t.yc <= top.bbox[3]
                   and t.bbox[0] >= top.bbox[0]), key=lambda t: t.bbox[0])
-    return _until_gap(row)
+    return phrase(row)
 
 
 def row_of(cited: list[Token], tokens: list[Token]) -> list[Token]:
@@ -272,10 +267,13 @@ def lines_of(tokens: list[Token]) -> list[list[Token]]:
     return list(lines.values())
 
 
-def _until_gap(row: list[Token]) -> list[Token]:
-    kept = row[:1]
-    for token in row[1:]:
-        if token.bbox[0] - kept[-1].bbox[2] > ROW_GAP:
+def phrase(words: list[Token], anchor: Token | None = None) -> list[Token]:
+    """The leading words, in the order given, that run together (no gap wider than ROW_GAP), from the anchor if
+    one is given."""
+    kept: list[Token] = []
+    for token in words:
+        previous = kept[-1] if kept else anchor
+        if previous and max(token.bbox[0] - previous.bbox[2], previous.bbox[0] - token.bbox[2]) > ROW_GAP:
             break
         kept.append(token)
     return kept
@@ -287,7 +285,7 @@ def values_in(spec: FieldSpec, context: list[Token], anchored: bool) -> list[Can
         while context and context[0].text.lower() in FILLER:
             context = context[1:]
     if spec.type == "string" and not spec.pattern:
-        context = _until_gap(context)  # free text ends at the next column
+        context = phrase(context)  # free text ends at the next column
     if not context:
         return []
     text, starts = _join(context)

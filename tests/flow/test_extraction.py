@@ -10,7 +10,7 @@ from blocks.settings import LLM_BLOCK, LlmProviderSettings
 from flows.extraction import extract_document
 from flows.pipeline import process_document
 from tasks.events import EventName
-from tasks.extract.rules import NEEDS_AI
+from tasks.extract.ai import NEEDS_AI
 from tasks.models import ProcessOptions
 from tasks.store import ResultsStore
 from tests.fakes.llm_server import answer

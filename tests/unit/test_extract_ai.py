@@ -7,8 +7,7 @@ import pytest
 from pydantic import SecretStr
 
 from blocks.settings import LlmProviderSettings
-from tasks.extract.ai import PRIOR, SCHEMA_NAME, extract_with_ai, reply_schema
-from tasks.extract.rules import NEEDS_AI
+from tasks.extract.ai import NEEDS_AI, PRIOR, SCHEMA_NAME, extract_with_ai, reply_schema
 from tasks.extract.schema import FieldSpec
 from tasks.models import union
 from tests.fakes.llm_server import KEY_PLACEHOLDER, answer, raw, status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blocks.settings import LlmProviderSettings
 from tasks.extract.job import extract, methods, resolve_schema
-from tasks.extract.rules import NEEDS_AI
+from tasks.extract.ai import NEEDS_AI
 from tests.unit.word_pages import page
 
 TOKENS = page("ACME Trading Ltd",
