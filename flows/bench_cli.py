@@ -1,20 +1,22 @@
 """`docuforge bench`: make degraded scans with exact ground truth, and measure the pipeline's accuracy and speed."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
 from tasks.bench.degrade import DEFAULT_KINDS, DEGRADATIONS, degrade_pdf
-from tasks.bench.groundtruth import find_documents
+from tasks.bench.groundtruth import Part, find_documents, select_part
 from tasks.bench.metrics import TextScore
-from tasks.bench.ocr import BenchOptions, BenchReport, DocumentMeasurement, measure_document, total
+from tasks.bench.ocr import (
+    BenchOptions, BenchReport, DocumentMeasurement, RunMeasurement, best_peer, measure_docuforge, measure_peer, ratio,
+)
+from tasks.bench.peers import PEERS
 from tasks.errors import EmptyDocument
+from tasks.models import LineDetector
 
 bench_app = typer.Typer(
     help="Benchmarks on documents with known text: make degraded scans of them, measure OCR accuracy and speed.",
@@ -68,46 +70,95 @@ def score_of(score: TextScore | None, metric: str) -> float | None:
     return None if score is None else getattr(score, metric)
 
 
-COLUMNS: list[tuple[str, Callable[[DocumentMeasurement], str]]] = [
-    ("status", lambda row: row.status),
-    ("pages", lambda row: str(row.pages)),
-    ("CER page", lambda row: percent(score_of(row.page_score, "cer"))),
-    ("CER doc", lambda row: percent(score_of(row.document_score, "cer"))),
-    ("F1 page", lambda row: number(score_of(row.page_score, "f1"), 3)),
-    ("F1 doc", lambda row: number(score_of(row.document_score, "f1"), 3)),
-    ("pages/s", lambda row: number(row.pages_per_s)),
-    ("wall pages/s", lambda row: number(row.wall_pages_per_s)),
-    ("peak RSS MB", lambda row: number(row.peak_rss_mb, 0)),
-]
+def ratio_cell(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
 
 
-def report_table(report: BenchReport) -> Table:
-    table = Table(title=f"docuforge bench ocr {report.directory} (dpi {report.options.dpi}, {report.options.ocr_mode})")
+def document_label(document: str, directory: str) -> str:
+    return Path(document).relative_to(directory).as_posix()
+
+
+def run_status(run: RunMeasurement) -> str:
+    if not run.installed:
+        return "not installed"
+    return f"{run.total.status}, crashed" if run.error else run.total.status
+
+
+def document_cell(measured: DocumentMeasurement | None) -> str:
+    if measured is None or measured.status in ("error", "skipped"):
+        return measured.status if measured else "–"
+    return percent(score_of(measured.document_score, "cer"))
+
+
+def documents_table(report: BenchReport) -> Table:
+    """Each document's CER in every run, side by side."""
+    table = Table(title=f"CER per document ({report.directory}, part {report.options.part})")
     table.add_column("document", no_wrap=True)
-    for header, _ in COLUMNS:
-        table.add_column(header, justify="right")
-    for row in report.documents:
-        table.add_row(row.document, *(cell(row) for _, cell in COLUMNS))
-    table.add_section()
-    table.add_row(report.total.document, *(cell(report.total) for _, cell in COLUMNS), style="bold")
+    for run in report.runs:
+        table.add_column(run.run, justify="right")
+    by_run = [{each.document: each for each in run.documents} for run in report.runs]
+    for document in report.documents:
+        table.add_row(document_label(document, report.directory), *(document_cell(rows.get(document)) for rows in by_run))
     return table
 
 
-def comparison_table(reports: list[BenchReport]) -> Table:
-    """Modes side by side on the same pages, and each engine alone on the same lines (from the ensemble run)."""
-    table = Table(title="modes and engines on the same pages (whole-document scores)")
-    for header in ("run", "CER", "F1", "pages/s", "peak RSS MB"):
+COMPARISON_HEADERS = ("run", "documents", "pages", "CER", "F1", "pages/min", "wall s", "peak RSS MB", "CER × best",
+                      "speed × best")
+
+
+def comparison_table(report: BenchReport) -> Table:
+    """Every run on the same documents, with its ratios against the best peer; then each engine alone on the lines
+    of the run it voted in."""
+    options = report.options
+    table = Table(title=f"docuforge bench ocr {report.directory}: part {options.part}, {len(report.documents)} "
+                        f"documents, dpi {options.dpi}, tables {'on' if options.tables else 'off'}, figures "
+                        f"{'on' if options.figures else 'off'} (whole-document scores)")
+    for header in COMPARISON_HEADERS:
         table.add_column(header, justify="left" if header == "run" else "right")
-    for report in reports:
-        row = report.total
-        table.add_row(f"mode {report.options.ocr_mode}", percent(score_of(row.document_score, "cer")),
-                      number(score_of(row.document_score, "f1"), 3), number(row.pages_per_s),
-                      number(row.peak_rss_mb, 0))
-    for report in reports:
-        for engine, engine_score in sorted(report.total.engine_scores.items()):
-            table.add_row(f"engine {engine} (lines of the {report.options.ocr_mode} run)", percent(engine_score.cer),
-                          number(engine_score.f1, 3), "", "")
+    for run in report.runs:
+        ratios = report.ratios.get(run.run)
+        table.add_row(run.run, run_status(run), str(run.total.pages), percent(run.cer),
+                      number(score_of(run.total.document_score, "f1"), 3), number(run.total.pages_per_min, 1),
+                      number(run.wall_s, 1), number(run.peak_rss_mb, 0), ratio_cell(ratios and ratios.cer),
+                      ratio_cell(ratios and ratios.speed))
+    best = best_peer(report.runs)
+    for run in report.runs:
+        for engine, engine_score in sorted(run.total.engine_scores.items()):
+            table.add_row(f"engine {engine} (lines of {run.run})", "", "", percent(engine_score.cer),
+                          number(engine_score.f1, 3), "", "", "", ratio_cell(ratio(engine_score.cer, best and best.cer)),
+                          "")
     return table
+
+
+def parse_peers(value: str) -> tuple[list[str], bool]:
+    """The peers asked for, and whether they were named: a named peer that is not installed fails the bench, one
+    brought in by `all` is only reported."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if names == ["all"]:
+        return list(PEERS), False
+    unknown = [name for name in names if name not in PEERS]
+    if unknown:
+        raise typer.BadParameter(f"unknown {', '.join(unknown)}; choose from {', '.join(PEERS)} or all",
+                                 param_hint="--peer")
+    return names, True
+
+
+def print_errors(report: BenchReport) -> None:
+    for run in report.runs:
+        if run.error:
+            console.print(f"[red]{run.run}[/]: {run.error}")
+        for row in run.documents:
+            if row.error and row.status != "skipped" and not run.error:
+                console.print(f"[red]{document_label(row.document, report.directory)}[/] ({run.run}): {row.error}")
+
+
+def print_ratio_note(report: BenchReport) -> None:
+    if report.best_peer:
+        console.print(f"× best: against {report.best_peer}, the peer with the lowest CER of those that read every "
+                      "document (CER × below 1: more accurate; speed × above 1: faster). pages/min: over the summed "
+                      "per-document OCR time (process start-up excluded; wall s includes it)")
+    elif report.options.peers:
+        console.print("no ratios: no peer read every document")
 
 
 @bench_app.command()
@@ -115,38 +166,84 @@ def ocr(
     directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of documents with ground truth")],
     out_json: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the report as JSON")] = None,
     dpi: Annotated[int, typer.Option(min=50, max=1200, help="Resolution pages are rendered at for OCR")] = 300,
-    modes: Annotated[str, typer.Option(help="OCR modes to run, comma-separated (fast, auto, ensemble)")] = "auto",
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds before one document's run is killed")] = 1800,
+    modes: Annotated[str, typer.Option(help="Docuforge OCR modes to run, comma-separated (fast, auto, ensemble)")] = "auto",
+    peer: Annotated[str, typer.Option(
+        "--peer", help=f"What users would run instead, side by side on the same documents, comma-separated: "
+                       f"{', '.join(PEERS)}, or all (those installed)")] = "",
+    part: Annotated[Part, typer.Option(
+        help="tune, holdout or all: held out are the documents whose crc32(file stem) % 4 == 0; tune on tune, "
+             "report on holdout")] = "all",
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N documents of the part, in path order")] = None,
+    timeout: Annotated[float, typer.Option(
+        min=1, help="Seconds per document: a run's child process is killed after this times its document count")] = 1800,
+    tables: Annotated[bool, typer.Option(help="Docuforge also finds tables (off by default: OCR is measured)")] = False,
+    figures: Annotated[bool, typer.Option(help="Docuforge also finds figures (off by default: OCR is measured)")] = False,
+    line_detector: Annotated[LineDetector, typer.Option(
+        help="Docuforge's line detector in auto and ensemble modes: paddle or tesseract")] = "paddle",
 ) -> None:
-    """Run docuforge parse on every document with ground truth (each in a fresh process, once per mode) and score it."""
-    documents = find_documents(directory)
-    if not documents:
-        console.print(f"[red]no documents with ground truth (X.gt.txt or X.pdftotext.txt) under {directory}[/]")
-        raise typer.Exit(1)
+    """Score Docuforge's modes and its peers on the same documents with ground truth: one child process per mode and
+    per peer for all documents; CER, F1, pages/min, and ratios against the best peer."""
+    peers, named = parse_peers(peer)
     try:
-        options = [BenchOptions(dpi=dpi, ocr_mode=mode.strip(), timeout_s=timeout) for mode in modes.split(",")]
+        options = BenchOptions(dpi=dpi, modes=[mode.strip() for mode in modes.split(",")], peers=peers,
+                               timeout_s=timeout, tables=tables, figures=figures, part=part, limit=limit,
+                               line_detector=line_detector)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--modes") from exc
-    reports = [_run_mode(directory, documents, each) for each in options]
-    for report in reports:
-        console.print(report_table(report))
-        for row in report.documents:
-            if row.error:
-                console.print(f"[red]{row.document}[/] ({report.options.ocr_mode}): {row.error}")
-    console.print(comparison_table(reports))
+    truths = select_part(find_documents(directory), part, limit)
+    if not truths:
+        console.print(f"[red]no documents with ground truth (X.gt.txt or X.pdftotext.txt) in part {part} under "
+                      f"{directory}[/]")
+        raise typer.Exit(1)
+    console.print(f"part {part}: {len(truths)} documents under {directory}")
+    runs = []
+    for mode in options.modes:
+        with console.status(f"docuforge {mode}: {len(truths)} documents in one child process"):
+            runs.append(measure_docuforge(truths, options, mode))
+    for name in options.peers:
+        with console.status(f"{name}: {len(truths)} documents in one child process"):
+            runs.append(measure_peer(truths, options, name))
+    report = BenchReport(directory=str(directory), options=options, documents=[str(t.document) for t in truths],
+                         runs=runs)
+    console.print(documents_table(report))
+    console.print(comparison_table(report))
+    print_ratio_note(report)
+    print_errors(report)
     if out_json:
-        out_json.write_text(TypeAdapter(list[BenchReport]).dump_json(reports, indent=2).decode(), encoding="utf-8")
-    if any(row.status == "error" for report in reports for row in report.documents):
+        out_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if any(run.failed and (named or run.installed) for run in runs):
         raise typer.Exit(1)
 
 
-def _run_mode(directory: Path, documents: list, options: BenchOptions) -> BenchReport:
-    measurements = []
-    for truth in documents:
-        label = str(truth.document.relative_to(directory))
-        with console.status(f"parsing {label} ({options.ocr_mode})"):
-            measurements.append(measure_document(truth, options, label))
-    return BenchReport(directory=str(directory), options=options, documents=measurements, total=total(measurements))
+@bench_app.command()
+def calibrate(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of scans with ground truth")],
+    out: Annotated[Path, typer.Option(dir_okay=False, help="Where the fitted maps go (the package's file: "
+                                                           "tasks/ocr/calibration.json)")],
+    part: Annotated[Part, typer.Option(help="Fit on this part (tune: never on the held-out documents)")] = "tune",
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N documents of the part")] = None,
+    dpi: Annotated[int, typer.Option(min=50, max=1200, help="Resolution PDF pages are rendered at")] = 300,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds per document before the run is killed")] = 1800,
+) -> None:
+    """Fit each OCR engine's confidence → probability map on scans with known text (every engine reads every line
+    in ensemble mode) and write the maps the vote uses."""
+    from tasks.bench.calibrate import calibrate as fit_on, write_calibration
+
+    truths = select_part(find_documents(directory), part, limit)
+    if not truths:
+        console.print(f"[red]no documents with ground truth in part {part} under {directory}[/]")
+        raise typer.Exit(1)
+    with console.status(f"docuforge ensemble: {len(truths)} documents"):
+        fits = fit_on(truths, BenchOptions(dpi=dpi, timeout_s=timeout, part=part, limit=limit))
+    table = Table(title=f"Calibration on {len(truths)} documents ({part} part of {directory.name})")
+    for header in ("engine", "characters", "right", "raw confidence → probability right"):
+        table.add_column(header, justify="left" if header.startswith(("engine", "raw")) else "right")
+    for fit in fits:
+        knots = ", ".join(f"{raw:.2f}→{p:.2f}" for raw, p in zip(fit.calibration.raw, fit.calibration.probability))
+        table.add_row(fit.engine, str(fit.characters), percent(fit.accuracy), knots)
+    console.print(table)
+    write_calibration(out, fits, f"{len(truths)} documents, {part} part of {directory.name}")
+    console.print(f"wrote {out}")
 
 
 @bench_app.command()

@@ -9,6 +9,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import json  # noqa: E402
 import logging  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated  # noqa: E402
 
@@ -19,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table  # noqa: E402
 
 from flows.bench_cli import bench_app  # noqa: E402
-from tasks.models import EnhanceOptions, JobSummary, OcrMode, ProcessOptions, parse_page_ranges  # noqa: E402
+from tasks.models import EnhanceOptions, JobSummary, LineDetector, OcrMode, ProcessOptions, parse_page_ranges  # noqa: E402
 from tasks.settings import get_settings  # noqa: E402
 
 if TYPE_CHECKING:
@@ -64,8 +66,11 @@ def parse(
     ocr_mode: Annotated[OcrMode, typer.Option(help="fast, auto, ensemble or agentic")] = "auto",
     lang: Annotated[str, typer.Option(help="OCR language(s), e.g. eng or eng+deu")] = "eng",
     engines: Annotated[str | None, typer.Option(
-        help="OCR engines that vote, comma-separated (default: tesseract,paddle,easyocr). Tesseract always "
-             "finds the lines and is fast mode's engine", callback=_split_engines)] = None,
+        help="OCR engines that vote in auto and ensemble modes, comma-separated (default: tesseract,paddle,easyocr); "
+             "the line detector's engine always reads", callback=_split_engines)] = None,
+    line_detector: Annotated[LineDetector, typer.Option(
+        help="auto and ensemble modes: paddle (PP-OCR's text detector) or tesseract (its page layout) finds the "
+             "lines every engine reads; fast mode is Tesseract's own layout")] = "paddle",
     deskew: Annotated[bool, typer.Option(help="Straighten slightly rotated scans")] = True,
     denoise: Annotated[bool, typer.Option(help="Remove speckle noise from scans")] = False,
     binarize: Annotated[bool, typer.Option(help="Black-and-white thresholding of scans")] = False,
@@ -75,6 +80,7 @@ def parse(
 ) -> None:
     """Parse documents into the results dataset; exit 1 if any document failed."""
     options = ProcessOptions(dpi=dpi, pages=pages, ocr_mode=ocr_mode, language=lang, tables=tables, figures=figures,
+                             line_detector=line_detector,
                              enhance=EnhanceOptions(deskew=deskew, denoise=denoise, binarize=binarize),
                              **({"engines": engines} if engines else {}))
     summaries = run_documents(inputs, options, out or get_settings().results_uri, show_progress=not as_json)
@@ -239,14 +245,29 @@ def run_documents(inputs: list[str], options: ProcessOptions, results_uri: str,
 
         progress.add_listener(on_page)
         try:
-            for source in inputs:
-                state = process_document(source=source, options=options, results_uri=results_uri,
-                                         return_state=True)
-                summaries.append(state.result(raise_on_failure=False))
-                bar.advance(documents)
+            with _no_heartbeats_on_a_temporary_api():
+                for source in inputs:
+                    state = process_document(source=source, options=options, results_uri=results_uri,
+                                             return_state=True)
+                    summaries.append(state.result(raise_on_failure=False))
+                    bar.advance(documents)
         finally:
             progress.remove_listener(on_page)
     return summaries
+
+
+@contextmanager
+def _no_heartbeats_on_a_temporary_api() -> Iterator[None]:
+    """Flow-run heartbeats let a server's automations find runs whose process died; on the temporary API of a local
+    run nothing reads them, and stopping each run's heartbeat thread cost up to a second a flow run (two a
+    document). Against a real server (PREFECT_API_URL set) they stay on."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def print_summary(summaries: list[JobSummary]) -> None:

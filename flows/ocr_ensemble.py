@@ -4,7 +4,7 @@ from __future__ import annotations
 from prefect import flow, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from tasks.ensemble import DETECTOR, DetectedPage, EngineReadings, detect_page, recognise_page, vote_page
+from tasks.ensemble import DetectedPage, EngineReadings, detect_page, line_detector, recognise_page, vote_page
 from tasks.events import EventName, emit
 from tasks.limits import ocr_slot
 from tasks.models import Job, PageSummary
@@ -31,11 +31,11 @@ vote_page_task = task(name="vote-lines")(vote_page)
 
 def recognisers(job: Job) -> list[str]:
     """The engines that read the detector's lines again, heaviest vote weight first: none in fast mode, every one
-    in ensemble mode, and in auto mode the heaviest that is installed. A third voice in the cascade bought
-    nothing on the benchmark (33 edits against 32 with paddle alone, at 1.5× Tesseract's time against 1.2×)."""
+    in ensemble mode, and in auto mode the heaviest that is installed (a cascade of two)."""
     if job.options.ocr_mode == "fast":
         return []
-    others = sorted((engine for engine in job.options.engines if engine != DETECTOR),
+    detector = line_detector(job.options)
+    others = sorted((engine for engine in job.options.engines if engine != detector),
                     key=lambda engine: -job.options.engine_weights.get(engine, 0.0))
     if job.options.ocr_mode == "auto":
         return [engine for engine in others if engine_class(engine).available() is None][:1] or others[:1]
@@ -58,7 +58,7 @@ def ocr_ensemble(job: Job, plans: list[PagePlan]) -> list[PageSummary]:
         pages.append(future.result() if state.is_completed()
                      else failed_page(job, plan.page_number, future.result(raise_on_failure=False)))
     emit(EventName.ocr_completed, job.job_id, job.document.source_uri, {
-        "job_id": job.job_id, "pages": len(pages), "engines": [DETECTOR, *engines], "mode": job.options.ocr_mode,
-        "pages_failed": sum(page.status == "failed" for page in pages),
+        "job_id": job.job_id, "pages": len(pages), "engines": [line_detector(job.options), *engines],
+        "mode": job.options.ocr_mode, "pages_failed": sum(page.status == "failed" for page in pages),
     })
     return pages

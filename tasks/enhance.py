@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytesseract
+from PIL import Image
 
-from tasks.errors import CorruptDocument, EngineError, InternalError
+from tasks.errors import CorruptDocument, InternalError
 from tasks.models import EnhanceOptions, PageImage
-from tasks.ocr.tesseract import single_threaded_tesseract
-
-single_threaded_tesseract()  # orientation detection runs Tesseract too
+from tasks.ocr.tesseract import read_words, upright_turn
 
 OSD_DPI = 200
 """OSD runs on a copy downscaled to this resolution: as reliable as 300 dpi on the benchmarks, and faster."""
@@ -102,6 +100,18 @@ def turn_upright(image: np.ndarray, rotation: int, skew_deg: float) -> np.ndarra
     return _rotate_whole(image, skew_deg) if skew_deg else image
 
 
+def turn_page(page: PageImage, clockwise: int) -> PageImage:
+    """The enhanced page turned in place by a quarter-turn multiple (read sideways or upside down)."""
+    image = cv2.imread(page.path, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise CorruptDocument(f"cannot read page image {page.path}")
+    image = _turned(image, clockwise)
+    if not cv2.imwrite(page.path, image):
+        raise InternalError(f"could not write enhanced page to {page.path}")
+    height, width = image.shape[:2]
+    return page.model_copy(update={"rotation": (page.rotation + clockwise) % 360, "width": width, "height": height})
+
+
 def _read(path: str, *, grayscale: bool) -> np.ndarray:
     image = cv2.imread(path, cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR)
     if image is None:
@@ -125,16 +135,15 @@ def more_legible_turn(gray: np.ndarray, dpi: int | None, turn: int) -> int:
 def _osd_rotation(gray: np.ndarray, dpi: int | None) -> int:
     """dpi None (an image that declares none): Tesseract estimates it from the text."""
     gray, dpi = _at_most(gray, dpi, OSD_DPI)
-    config = "--psm 0" + (f" --dpi {dpi}" if dpi else "")
-    try:
-        osd = _tesseract(pytesseract.image_to_osd, gray, config)
-    except pytesseract.TesseractError:  # "Too few characters": nothing to orient by
+    found = upright_turn(Image.fromarray(gray), dpi)
+    if found is None:  # too few characters to orient by
         return 0
-    if osd["orientation_conf"] < MIN_OSD_CONFIDENCE:
+    turn, confidence = found
+    if confidence < MIN_OSD_CONFIDENCE:
         return 0
-    if osd["orientation_conf"] >= SURE_OSD_CONFIDENCE:
-        return int(osd["rotate"])
-    return more_legible_turn(gray, dpi, int(osd["rotate"]))
+    if confidence >= SURE_OSD_CONFIDENCE:
+        return turn
+    return more_legible_turn(gray, dpi, turn)
 
 
 def _at_most(gray: np.ndarray, dpi: int | None, most: int) -> tuple[np.ndarray, int | None]:
@@ -145,20 +154,7 @@ def _at_most(gray: np.ndarray, dpi: int | None, most: int) -> tuple[np.ndarray, 
 
 
 def _legible_characters(gray: np.ndarray, dpi: int | None) -> float:
-    try:
-        data = _tesseract(pytesseract.image_to_data, gray, "--psm 3" + (f" --dpi {dpi}" if dpi else ""))
-    except pytesseract.TesseractError as exc:
-        raise EngineError(f"tesseract failed: {exc}".splitlines()[0]) from exc
-    return sum(len(text.strip()) * max(0.0, float(confidence)) / 100
-               for text, confidence, level in zip(data["text"], data["conf"], data["level"])
-               if level == 5 and text.strip())
-
-
-def _tesseract(call, gray: np.ndarray, config: str) -> dict:
-    try:
-        return call(gray, config=config, output_type=pytesseract.Output.DICT)
-    except pytesseract.TesseractNotFoundError as exc:
-        raise EngineError("tesseract is not installed or not on PATH") from exc
+    return sum(len(word.text) * word.confidence for word in read_words(Image.fromarray(gray), dpi, "eng"))
 
 
 def _turned(image: np.ndarray, clockwise: int) -> np.ndarray:

@@ -5,12 +5,17 @@ PDF). Form feeds split a truth file into pages; a `.gt.txt` without one is the w
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 DOCUMENT_SUFFIXES = (".pdf", ".png", ".tif", ".tiff", ".jpg", ".jpeg")
 TRUTH_SUFFIXES = (".gt.txt", ".pdftotext.txt")
 PAGE_BREAK = "\f"
+HELD_OUT_ONE_IN = 4
+
+Part = Literal["tune", "holdout", "all"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,19 @@ def find_documents(directory: Path) -> list[GroundTruth]:
         if truth_file := truth_file_for(document):
             found.append(read_truth(document, truth_file))
     return found
+
+
+def is_held_out(document: Path) -> bool:
+    """The fixed split between the documents a change may be tuned on and those it is only reported on.
+
+    A document is held out when `zlib.crc32(<file stem>.encode()) % 4 == 0` (about a quarter of them), else it is in
+    the tuning part. The rule reads only the name, so it never changes with the folder's contents, the machine or
+    the run: tune with `--part tune`, report with `--part holdout`, and never the other way round.
+    """
+    return zlib.crc32(document.stem.encode()) % HELD_OUT_ONE_IN == 0
+
+
+def select_part(documents: list[GroundTruth], part: Part, limit: int | None = None) -> list[GroundTruth]:
+    """The documents of one part (in the order given: path order from `find_documents`), the first `limit` of them."""
+    chosen = [truth for truth in documents if part == "all" or is_held_out(truth.document) == (part == "holdout")]
+    return chosen[:limit]

@@ -17,8 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tasks.errors import EngineError
-from tasks.layout import sort_lines
-from tasks.models import BBox, Block, Line, Word, union
+from tasks.models import BBox, Block, Word
 
 
 def read_image(image_path: str, engine: str, *, color: bool) -> np.ndarray:
@@ -49,6 +48,8 @@ class OcrEngine(ABC):
     """Instances hold loaded models: create one per process (`tasks.ocr.get_engine`) and reuse it."""
 
     name: ClassVar[str]
+    classifies_line_orientation: ClassVar[bool] = False
+    """Whether `upside_down_share` answers: the engine then turns pages upright itself (see tasks.ensemble)."""
 
     @classmethod
     def available(cls) -> str | None:
@@ -75,6 +76,11 @@ class OcrEngine(ABC):
                         dpi: int | None = None) -> list[LineReading]:
         """One reading per box, in the same order; "" with confidence 0 for a crop it cannot read.
         `dpi`: the page's resolution when known (engines that need it use it; the others ignore it)."""
+
+    def upside_down_share(self, image_path: str, boxes: list[BBox]) -> float | None:
+        """The share of the lines (weighted by width) that read as turned 180°, for an engine with a line
+        orientation classifier; None for the others."""
+        return None
 
     def check_language(self, language: str) -> None:
         missing = set(language.split("+")) - set(self.languages())
@@ -114,31 +120,6 @@ def split_words(text: str, box: BBox, confidence: float, engine: str) -> list[Wo
                            confidence=confidence, engine=engine))
         start += len(word)
     return result
-
-
-def group_lines(lines: list[Line]) -> list[Block]:
-    """Lines gathered into blocks, taken top to bottom. A line joins a block when it continues the block's last
-    line on the same row (a gap under two line heights: detectors that box fragments of lines), or when it
-    starts the next row under the block (overlapping it horizontally, less than half a line height below)."""
-    blocks: list[list[Line]] = []
-    for line in sort_lines(lines):
-        for block in reversed(blocks):
-            last = block[-1]
-            height = min(last.bbox[3] - last.bbox[1], line.bbox[3] - line.bbox[1])
-            if abs(_middle_y(line.bbox) - _middle_y(last.bbox)) <= height / 2:
-                joins = -height / 2 <= line.bbox[0] - last.bbox[2] < 2 * height
-            else:
-                left, right = min(x.bbox[0] for x in block), max(x.bbox[2] for x in block)
-                gap = line.bbox[1] - last.bbox[3]  # negative where padded boxes overlap
-                joins = line.bbox[0] < right and left < line.bbox[2] and -0.5 * height <= gap < 0.5 * height
-            if joins:
-                block.append(line)
-                break
-        else:
-            blocks.append([line])
-    return [Block(bbox=union(line.bbox for line in block), lines=block) for block in blocks]
-
-
 
 
 def _middle_y(box: BBox) -> float:

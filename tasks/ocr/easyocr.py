@@ -16,9 +16,10 @@ from importlib import metadata
 import numpy as np
 
 from tasks.errors import EngineError
+from tasks.layout import order_lines
 from tasks.models import BBox, Block, Line
 from tasks.ocr.base import (
-    LineReading, OcrEngine, group_lines, package_models_dir, pixel_box, read_image, split_words, top_to_bottom,
+    LineReading, OcrEngine, package_models_dir, pixel_box, read_image, split_words, top_to_bottom,
 )
 from tasks.settings import get_settings
 
@@ -119,7 +120,7 @@ class EasyOcrEngine(OcrEngine):
         lines = [Line(text=r.text, bbox=box, confidence=r.confidence, engine=self.name,
                       words=split_words(r.text, box, r.confidence, self.name))
                  for box, r in zip(boxes, self.recognise_lines(image_path, boxes, language)) if r.text]
-        return group_lines(lines)
+        return order_lines(lines)
 
     def detect_lines(self, image_path: str, dpi: int | None) -> list[BBox]:
         gray = read_image(image_path, self.name, color=False)

@@ -14,14 +14,16 @@ from importlib import metadata
 import numpy as np
 
 from tasks.errors import EngineError
+from tasks.layout import order_lines
 from tasks.models import BBox, Block, Line, Word
 from tasks.ocr.base import (
-    LineReading, OcrEngine, group_lines, package_models_dir, pixel_box, read_image, split_words, top_to_bottom,
+    LineReading, OcrEngine, package_models_dir, pixel_box, read_image, split_words, top_to_bottom,
 )
 
 MODELS = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx",
           "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx"}
-"""The models in rapidocr's wheel. The line classifier (180° lines) stays off: pages are turned upright before OCR."""
+"""The models in rapidocr's wheel. The line classifier (180° lines) is not part of reading: it only tells whether a
+page is upside down (`upside_down_share`)."""
 
 MIN_LINE_CONFIDENCE = 0.5
 """read_page drops lines read with less confidence (rapidocr's own `text_score`): mostly specks and rules."""
@@ -42,6 +44,7 @@ def _models_dir() -> str | None:
 
 class PaddleEngine(OcrEngine):
     name = "paddle"
+    classifies_line_orientation = True
 
     @classmethod
     def available(cls) -> str | None:
@@ -89,7 +92,7 @@ class PaddleEngine(OcrEngine):
                 words = split_words(reading.text, box, reading.confidence, self.name)
             lines.append(Line(text=reading.text, bbox=box, confidence=reading.confidence, engine=self.name,
                               words=words))
-        return group_lines(lines)
+        return order_lines(lines)
 
     def detect_lines(self, image_path: str, dpi: int | None) -> list[BBox]:
         return self._detect(read_image(image_path, self.name, color=True))
@@ -98,6 +101,18 @@ class PaddleEngine(OcrEngine):
                         dpi: int | None = None) -> list[LineReading]:
         self.check_language(language)
         return [reading for reading, _ in self._recognise(read_image(image_path, self.name, color=True), boxes)]
+
+    def upside_down_share(self, image_path: str, boxes: list[BBox]) -> float | None:
+        image = read_image(image_path, self.name, color=True)
+        height, width = image.shape[:2]
+        crops = [image[y0:y1, x0:x1] for x0, y0, x1, y1 in (pixel_box(box, width, height) for box in boxes)
+                 if x1 - x0 >= 2 and y1 - y0 >= 2]
+        if not crops:
+            return None
+        with self._lock:
+            found = self._ocr._load_cls_model()(crops)
+        turned = sum(crop.shape[1] for crop, (label, _) in zip(crops, found.cls_res) if "180" in label)
+        return turned / sum(crop.shape[1] for crop in crops)
 
     def _detect(self, image: np.ndarray) -> list[BBox]:
         height, width = image.shape[:2]

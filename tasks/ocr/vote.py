@@ -10,18 +10,22 @@ Pure functions: no Prefect, no OCR engines.
 """
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 from rapidfuzz.distance import Levenshtein
 
+from tasks.models import ENGINE_WEIGHTS
 from tasks.ocr.base import LineReading
 
-DEFAULT_WEIGHTS: dict[str, float] = {"tesseract": 0.4, "paddle": 0.4, "easyocr": 0.2}
+DEFAULT_WEIGHTS = ENGINE_WEIGHTS
 FALLBACK_WEIGHT = 0.2  # an engine nobody weighted counts like the weakest seeded one
 NOTHING = ""  # the option "no character here" (a deletion, or no insertion)
 
@@ -60,6 +64,16 @@ class Calibration(BaseModel, frozen=True):
 
 
 DEFAULT_CALIBRATION = Calibration(raw=[0.0, 1.0], probability=[0.0, 1.0])
+"""The identity map, for an engine that has no fitted one."""
+FITTED_CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+"""Each engine's map fitted on real scans (`docuforge bench calibrate`): how often a character read with a given
+confidence is right."""
+
+
+@cache
+def fitted_calibration() -> dict[str, Calibration]:
+    fitted = json.loads(FITTED_CALIBRATION_FILE.read_text(encoding="utf-8"))
+    return {engine: Calibration(**knots) for engine, knots in fitted["engines"].items()}
 
 
 def fit_calibration(raw_confidences: list[float], correct: list[bool], n_bins: int = 10) -> Calibration:

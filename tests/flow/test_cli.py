@@ -91,9 +91,10 @@ def test_usage_errors_exit_2(tmp_path):
         assert command in help_text
 
 
-def test_engines_pick_the_voting_set(tmp_path):
+def test_engines_pick_the_voting_set_and_the_line_detector_reads_too(tmp_path):
     result = CliRunner().invoke(app, ["parse", str(SAMPLE), "--pages", "2", "--ocr-mode", "ensemble",
-                                      "--engines", "tesseract,easyocr", "--out", str(tmp_path), "--json"])
+                                      "--engines", "easyocr", "--line-detector", "tesseract", "--out", str(tmp_path),
+                                      "--json"])
     assert result.exit_code == 0, result.output
     engines = set(ResultsStore(str(tmp_path)).read("lines").column("engine").to_pylist())
     assert engines == {"tesseract", "easyocr", "ensemble"}

@@ -41,8 +41,8 @@ def test_sample_document_end_to_end(tmp_path):
         assert scan.confidence > 0.8
 
     words = duckdb.sql(f"select * from read_parquet('{tmp_path}/words/**/*.parquet', hive_partitioning=true)").df()
-    # auto mode: Tesseract reads the scans, and paddle the lines it doubted
-    assert {"text_layer", "tesseract"} <= set(words.engine) <= {"text_layer", "tesseract", "paddle", "ensemble"}
+    # auto mode: PP-OCR finds and reads the scans' lines, and Tesseract reads again the lines it doubted
+    assert {"text_layer", "paddle"} <= set(words.engine) <= {"text_layer", "tesseract", "paddle", "ensemble"}
     assert set(words[words.page_number == 1].engine) == {"text_layer"} and set(words.operation) == {"parse"}
     documents = duckdb.sql(f"select * from read_parquet('{tmp_path}/documents/**/*.parquet', "
                            "hive_partitioning=true)").df()

@@ -1,22 +1,31 @@
-"""The OCR benchmark: metrics, ground-truth discovery, degraded scans and the child-process runner."""
+"""The OCR benchmark: metrics, ground-truth discovery and the split, degraded scans, peers and the child-process
+runs."""
 from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader
+from rich.console import Console
 from typer.testing import CliRunner
 
 from flows import bench_cli
 from flows.bench_cli import bench_app
 from tasks.bench.degrade import DEGRADATIONS, degrade_pdf, source_page_texts
-from tasks.bench.groundtruth import find_documents, read_truth, split_pages
-from tasks.bench.metrics import bag_of_words_f1, cer, normalise, score
-from tasks.bench.ocr import BenchOptions, measure_document, total
+from tasks.bench.groundtruth import GroundTruth, find_documents, is_held_out, read_truth, select_part, split_pages
+from tasks.bench.metrics import TextScore, bag_of_words_f1, cer, normalise, score
+from tasks.bench.ocr import (
+    BenchOptions, BenchReport, DocumentMeasurement, RunMeasurement, best_peer, docuforge_parse, measure_docuforge,
+    measure_peer, ratio, total,
+)
+from tasks.bench.peers import PEERS, Peer
 from tasks.errors import EmptyDocument
 
 pytestmark = pytest.mark.timeout(300)
@@ -154,71 +163,260 @@ def test_degrade_command(benchmarks: Path, tmp_path: Path):
     assert result.exit_code != 0
 
 
-# --- the runner, against a stand-in that honours the `docuforge parse --json` contract ----------------------------
+# --- the split between tuning and held-out documents -------------------------------------------------------------
+
+
+def truths_named(names: list[str]) -> list[GroundTruth]:
+    return [GroundTruth(Path("scans") / f"{name}.jpg", Path("scans") / f"{name}.gt.txt", name, None) for name in names]
+
+
+def test_a_document_is_held_out_by_its_name_alone():
+    assert [name for name in (f"{i:03d}" for i in range(12)) if is_held_out(Path(f"{name}.jpg"))] == ["004", "006", "010"]
+    assert is_held_out(Path("a/004.jpg")) and is_held_out(Path("b/004.png"))  # the stem decides, not folder or type
+
+
+def test_the_parts_split_the_documents_and_keep_path_order():
+    documents = truths_named([f"{i:03d}" for i in range(200)])
+
+    tune, holdout = select_part(documents, "tune"), select_part(documents, "holdout")
+
+    assert {t.document for t in tune}.isdisjoint({t.document for t in holdout})
+    assert sorted(tune + holdout, key=lambda t: t.document) == documents
+    assert 0.15 < len(holdout) / len(documents) < 0.35
+    assert select_part(documents, "tune") == tune  # deterministic
+    assert select_part(documents, "all", limit=3) == documents[:3]
+    assert select_part(documents, "holdout", limit=2) == holdout[:2]
+
+
+# --- ratios against the best peer and the comparison table ---------------------------------------------------
+
+
+def run_of(name: str, peer: bool, edits: int, seconds: float, status: str = "completed") -> RunMeasurement:
+    """A run over one 10-page document of 1000 characters."""
+    document = DocumentMeasurement(document="scans/a.jpg", status=status, pages=10, seconds=seconds,
+                                   document_score=TextScore(edits=edits, reference_chars=1000))
+    return RunMeasurement(run=name, peer=peer, documents=[document], total=total([document]))
+
+
+def sample_report() -> BenchReport:
+    return BenchReport(directory="scans", options=BenchOptions(modes=["ensemble"]), documents=["scans/a.jpg"], runs=[
+        run_of("docuforge ensemble", False, edits=85, seconds=60),  # 10 pages/min
+        run_of("rapidocr", True, edits=100, seconds=30),  # 20 pages/min
+        run_of("tesseract", True, edits=200, seconds=10),
+        run_of("pdftotext", True, edits=10, seconds=1, status="skipped"),  # did not read every document
+    ])
+
+
+def test_ratios_are_against_the_peer_with_the_lowest_cer_that_read_every_document():
+    report = sample_report()
+
+    assert best_peer(report.runs).run == report.best_peer == "rapidocr"
+    ensemble = report.ratios["docuforge ensemble"]
+    assert (ensemble.peer, ensemble.cer, ensemble.speed) == ("rapidocr", pytest.approx(0.85), pytest.approx(0.5))
+    assert report.ratios["tesseract"].cer == pytest.approx(2.0) and report.ratios["tesseract"].speed == pytest.approx(3)
+    assert report.ratios["rapidocr"].cer == 1.0
+    assert ratio(0.1, 0.0) is None and ratio(None, 0.5) is None
+
+
+def test_no_ratios_without_a_peer_that_read_every_document():
+    report = sample_report()
+    report.runs = [run for run in report.runs if run.run in ("docuforge ensemble", "pdftotext")]
+    assert report.best_peer is None and report.ratios == {}
+
+
+def test_the_comparison_table_has_the_ratio_columns():
+    console = Console(record=True, width=250)
+    console.print(bench_cli.comparison_table(sample_report()))
+    text = console.export_text()
+
+    for header in ("CER", "F1", "pages/min", "CER × best", "speed × best"):
+        assert header in text
+    ensemble = next(line for line in text.splitlines() if "docuforge ensemble" in line)
+    assert "8.50%" in ensemble and "10.0" in ensemble and "0.85×" in ensemble and "0.50×" in ensemble
+
+
+def test_peers_are_named_or_all():
+    assert bench_cli.parse_peers("") == ([], True)
+    assert bench_cli.parse_peers("rapidocr, tesseract") == (["rapidocr", "tesseract"], True)
+    assert bench_cli.parse_peers("all") == (list(PEERS), False)
+    with pytest.raises(typer.BadParameter):
+        bench_cli.parse_peers("rapidocr,abbyy")
+
+
+# --- peers, run for real on a generated image ------------------------------------------------------------------
+
+LINE = "Invoice 4711 total 99.50 EUR"
+
+
+@pytest.fixture(scope="module")
+def text_image(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("peers")
+    image = Image.new("L", (1400, 200), 255)
+    ImageDraw.Draw(image).text((40, 60), LINE, fill=0, font=ImageFont.load_default(size=64))
+    image.save(folder / "line.png", dpi=(300, 300))
+    (folder / "line.gt.txt").write_text(LINE + "\n")
+    return folder / "line.png"
+
+
+@pytest.mark.parametrize("peer", ["tesseract", "rapidocr"])
+def test_a_peer_child_prints_one_json_line_per_document(text_image: Path, tmp_path: Path, peer: str):
+    missing = tmp_path / "missing.png"
+
+    child = subprocess.run([sys.executable, "-m", "tasks.bench.peers", peer, str(text_image), str(missing)],
+                           capture_output=True, text=True, timeout=240, env={**os.environ, **PEERS[peer].env})
+
+    assert child.returncode == 0, child.stderr
+    read, unreadable = map(json.loads, child.stdout.splitlines())
+    assert (read["document"], read["status"], read["error"]) == (str(text_image), "completed", None)
+    assert len(read["pages"]) == 1 and read["seconds"] > 0
+    assert cer(LINE, read["pages"][0]) < 0.1
+    assert (unreadable["document"], unreadable["status"]) == (str(missing), "error")
+
+
+def test_a_peer_that_does_not_read_images_skips_them(text_image: Path):
+    [skipped] = measure_peer(find_documents(text_image.parent), BenchOptions(), "pdftotext").documents
+    assert skipped.status == "skipped" and skipped.document_score is None
+
+
+def test_a_peer_that_is_not_installed_is_a_row_that_says_so(text_image: Path, monkeypatch):
+    monkeypatch.setitem(PEERS, "ghost", Peer("ghost", "never installed", load=dict, needs_programs=("no-such-ocr",)))
+
+    run = measure_peer(find_documents(text_image.parent), BenchOptions(), "ghost")
+
+    assert not run.installed and "no-such-ocr" in run.error and run.failed
+
+
+# --- Docuforge's runs, against a stand-in that honours the `docuforge parse --json` contract ---------------------
 
 FAKE_PARSE = '''
 import json, pathlib, subprocess, sys
 import pyarrow as pa, pyarrow.parquet as pq
 
-document, out = sys.argv[2], sys.argv[sys.argv.index("--out") + 1]
-text = subprocess.run(["pdftotext", "-enc", "UTF-8", document, "-"], capture_output=True, text=True, check=True).stdout
-pages = text.removesuffix("\\f").split("\\f")
-folder = pathlib.Path(out, "pages", "operation=parse", "date=2025-01-01")
-folder.mkdir(parents=True)
-table = {"job_id": ["job-1"] * len(pages), "page_number": list(range(1, len(pages) + 1)), "text": pages}
-pq.write_table(pa.table(table), folder / "job-1.parquet")
-print(json.dumps([{"job_id": "job-1", "status": "completed", "num_pages": len(pages), "duration_ms": 100}]))
+crash_before = int(sys.argv[1])
+documents, out = sys.argv[2:sys.argv.index("--out")], sys.argv[sys.argv.index("--out") + 1]
+
+
+def write(table, job_id, rows):
+    folder = pathlib.Path(out, table, "operation=parse", "date=2025-01-01")
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), folder / f"{job_id}.parquet")
+
+
+summaries = []
+for index, document in enumerate(documents):
+    if index == crash_before:
+        sys.exit("Segmentation fault")
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", document, "-"], capture_output=True, text=True).stdout
+    pages = text.removesuffix("\\f").split("\\f")
+    job_id = f"job-{index}"
+    write("pages", job_id, [{"job_id": job_id, "page_number": n, "text": page} for n, page in enumerate(pages, 1)])
+    summary = {"job_id": job_id, "source_uri": document, "status": "completed", "num_pages": len(pages),
+               "duration_ms": 100, "error": None}
+    write("documents", job_id, [summary])
+    summaries.append(summary)
+print(json.dumps(summaries))
 '''
 
 
 @pytest.fixture
 def fake_parse(tmp_path: Path):
+    """A `ParseCommand` for the stand-in, which dies before its `crash_before`-th document."""
     script = tmp_path / "fake_parse.py"
     script.write_text(FAKE_PARSE)
-    return lambda document, out_dir, options: [sys.executable, str(script), "parse", str(document), "--out", str(out_dir)]
+
+    def command(crash_before: int = -1):
+        return lambda documents, out_dir, options, mode: [
+            sys.executable, str(script), str(crash_before), *map(str, documents), "--out", str(out_dir)]
+
+    return command
 
 
-def test_measures_a_document_through_a_child_process(benchmarks: Path, fake_parse):
-    [truth] = [each for each in find_documents(benchmarks / "pdfs/born_digital") if each.document.stem == "multi_page"]
+def born_digital(benchmarks: Path) -> list[GroundTruth]:
+    return find_documents(benchmarks / "pdfs/born_digital")
 
-    measured = measure_document(truth, BenchOptions(), "multi_page.pdf", command=fake_parse)
 
-    assert measured.status == "completed" and measured.error is None
-    assert measured.pages == 5
-    assert measured.page_score.cer == 0.0 and measured.page_score.f1 == 1.0
-    assert measured.document_score.cer == 0.0
-    assert measured.pages_per_s == pytest.approx(50.0)
-    assert measured.peak_rss_mb > 0 and measured.wall_s > 0
+def test_measures_all_documents_of_a_mode_in_one_child(benchmarks: Path, fake_parse):
+    truths = born_digital(benchmarks)
+
+    run = measure_docuforge(truths, BenchOptions(), "fast", command=fake_parse())
+
+    assert run.run == "docuforge fast" and run.error is None and not run.failed
+    assert [each.document for each in run.documents] == [str(truth.document) for truth in truths]
+    assert all(each.status == "completed" and each.page_score.cer == 0.0 for each in run.documents)
+    assert run.total.pages == 27 and run.total.document_score.f1 == 1.0
+    assert run.total.pages_per_min == pytest.approx(27 / 0.5 * 60)  # five jobs of 100 ms
+    assert run.peak_rss_mb > 0 and run.wall_s > 0
+
+
+def test_a_crashed_child_keeps_the_documents_it_finished(benchmarks: Path, fake_parse):
+    truths = born_digital(benchmarks)
+
+    run = measure_docuforge(truths, BenchOptions(), "auto", command=fake_parse(crash_before=2))
+
+    assert [each.status for each in run.documents] == ["completed"] * 2 + ["error"] * 3
+    assert "stopped before it" in run.documents[2].error and "Segmentation fault" in run.documents[2].error
+    assert "crashed" in run.error and run.failed
+    assert run.total.status == "2/5 completed"
 
 
 @pytest.mark.parametrize(
     ("program", "message"),
-    [("import sys; sys.exit(3)", "exit 3"), ("print('not json')", "no job summary")],
+    [("import sys; sys.exit(3)", "exit 3"), ("print('not json')", "no result on stdout")],
 )
-def test_a_failing_child_is_an_error_row(benchmarks: Path, program: str, message: str):
-    [truth] = find_documents(benchmarks / "pdfs/scanned")[:1]
+def test_a_failing_child_is_an_error_row_for_every_document(benchmarks: Path, program: str, message: str):
+    truths = find_documents(benchmarks / "pdfs/scanned")[:2]
 
-    measured = measure_document(truth, BenchOptions(), command=lambda *_: [sys.executable, "-c", program])
+    run = measure_docuforge(truths, BenchOptions(), "fast", command=lambda *_: [sys.executable, "-c", program])
 
-    assert measured.status == "error" and message in measured.error
-    assert total([measured]).status == "0/1 completed"
+    assert all(each.status == "error" and message in each.error for each in run.documents)
+    assert run.total.status == "0/2 completed"
 
 
-def test_ocr_command_prints_a_table_and_writes_json(benchmarks: Path, fake_parse, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(bench_cli, "measure_document", functools.partial(measure_document, command=fake_parse))
+def test_docuforge_gets_the_options_with_tables_and_figures_off_by_default():
+    argv = docuforge_parse([Path("a.pdf"), Path("b.png")], Path("out"), BenchOptions(dpi=200), "ensemble")
+    assert argv[argv.index("parse") + 1:argv.index("--out")] == ["a.pdf", "b.png"]
+    assert {"--no-tables", "--no-figures", "--json"} <= set(argv)
+    assert argv[argv.index("--dpi") + 1] == "200" and argv[argv.index("--ocr-mode") + 1] == "ensemble"
+    with_tables = docuforge_parse([Path("a.pdf")], Path("out"), BenchOptions(tables=True, figures=True), "fast")
+    assert {"--tables", "--figures"} <= set(with_tables)
+
+
+def test_ocr_command_prints_the_tables_and_writes_json(benchmarks: Path, fake_parse, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(bench_cli, "measure_docuforge", functools.partial(measure_docuforge, command=fake_parse()))
     out_json = tmp_path / "report.json"
 
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(
-        bench_app, ["ocr", str(benchmarks / "pdfs/born_digital"), "--out-json", str(out_json)]
-    )
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(bench_app, [
+        "ocr", str(benchmarks / "pdfs/born_digital"), "--out-json", str(out_json), "--modes", "fast,auto",
+        "--peer", "pdftotext", "--limit", "3",
+    ])
 
     assert result.exit_code == 0, result.output
-    assert "multi_page.pdf" in result.output and "total" in result.output
-    [report] = json.loads(out_json.read_text())
-    assert report["options"]["ocr_mode"] == "auto"
-    assert len(report["documents"]) == 5
-    assert report["total"]["pages"] == 27
-    assert report["total"]["page_score"]["cer"] == 0.0
+    assert "part all: 3 documents" in result.output and "code_and_formula.pdf" in result.output
+    assert "speed × best" in result.output and "against pdftotext" in result.output
+    report = json.loads(out_json.read_text())
+    assert [run["run"] for run in report["runs"]] == ["docuforge fast", "docuforge auto", "pdftotext"]
+    assert report["options"]["part"] == "all" and len(report["documents"]) == 3
+    assert report["best_peer"] == "pdftotext"
+    assert all(len(run["documents"]) == 3 for run in report["runs"])
+    assert report["runs"][2]["total"]["document_score"]["cer"] == 0.0
+
+
+def test_ocr_command_fails_for_a_named_peer_that_is_not_installed(benchmarks: Path, fake_parse, monkeypatch):
+    monkeypatch.setattr(bench_cli, "measure_docuforge", functools.partial(measure_docuforge, command=fake_parse()))
+    monkeypatch.setitem(PEERS, "ghost", Peer("ghost", "never installed", load=dict, needs_programs=("no-such-ocr",)))
+
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(
+        bench_app, ["ocr", str(benchmarks / "pdfs/born_digital"), "--peer", "ghost", "--limit", "1"])
+
+    assert result.exit_code == 1
+    assert "not installed" in result.output and "no-such-ocr" in result.output
+
+
+def test_ocr_command_refuses_an_empty_part(tmp_path: Path):
+    (tmp_path / "004.png").write_bytes(b"")
+    (tmp_path / "004.gt.txt").write_text("x")
+    result = CliRunner().invoke(bench_app, ["ocr", str(tmp_path), "--part", "tune"])
+    assert result.exit_code == 1 and "no documents" in result.output
 
 
 # --- the real pipeline -------------------------------------------------------------------------------------------
@@ -231,15 +429,16 @@ def test_bench_ocr_runs_the_real_pipeline(benchmarks: Path, tmp_path: Path):
     out_json = tmp_path / "report.json"
 
     result = CliRunner(env={"COLUMNS": "200"}).invoke(
-        bench_app, ["ocr", str(tmp_path), "--out-json", str(out_json), "--dpi", "200", "--modes", "fast,ensemble"]
+        bench_app, ["ocr", str(tmp_path), "--out-json", str(out_json), "--dpi", "200", "--modes", "fast,ensemble",
+                    "--peer", "tesseract"]
     )
 
     assert result.exit_code == 0, result.output
-    fast, ensemble = json.loads(out_json.read_text())
-    assert [fast["options"]["ocr_mode"], ensemble["options"]["ocr_mode"]] == ["fast", "ensemble"]
-    for report in (fast, ensemble):
-        assert report["documents"][0]["status"] == "completed"
-        assert report["documents"][0]["document_score"]["cer"] < 0.1
+    fast, ensemble, tesseract = json.loads(out_json.read_text())["runs"]
+    assert [fast["run"], ensemble["run"], tesseract["run"]] == ["docuforge fast", "docuforge ensemble", "tesseract"]
+    for run in (fast, ensemble, tesseract):
+        assert run["documents"][0]["status"] == "completed"
+        assert run["documents"][0]["document_score"]["cer"] < 0.1
     assert set(fast["total"]["engine_scores"]) == {"tesseract"}
     assert set(ensemble["total"]["engine_scores"]) == {"tesseract", "paddle", "easyocr"}
     assert "engine paddle" in result.output

@@ -81,12 +81,6 @@ def nemotron_truth(benchmarks: Path) -> list[str]:
     return (benchmarks / "pdfs" / "scanned" / "nemotron_multipage.gt.txt").read_text().split("\f")
 
 
-def test_tesseract_runs_single_threaded(monkeypatch):
-    # Orientation detection starts Tesseract through pytesseract, which hands each Tesseract this environment
-    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
-    assert pytesseract.pytesseract.subprocess_args()["env"]["OMP_THREAD_LIMIT"] == "1"
-
-
 @pytest.mark.parametrize("angle", [-12.0, -4.5, -0.8, 0.0, 0.6, 2.3, 9.0])
 def test_estimate_skew_measures_a_known_rotation(angle: float):
     gray = np.array(skewed(text_page(), angle))

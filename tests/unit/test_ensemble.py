@@ -3,10 +3,10 @@ from datetime import UTC, datetime
 import pytest
 
 from flows.ocr_ensemble import recognisers
-from tasks.ensemble import _voted_line
+from tasks.ensemble import _sideways, _voted_line
 from tasks.models import Document, Job, Line, PageImage, ProcessOptions, Word, union
 from tasks.ocr.base import LineReading
-from tasks.ocr.vote import vote_line
+from tasks.ocr.vote import fitted_calibration, vote_line
 
 
 def _job() -> Job:
@@ -40,7 +40,7 @@ def test_voted_line_keeps_every_engine_reading_with_its_own_confidence():
     assert [w.confidence for w in paddle.words] == [0.95, 0.95], "an engine's words carry its own confidence"
     assert [w.text for w in voted.words] == ["Total", "due"] and {w.engine for w in voted.words} == {"ensemble"}
     expected = vote_line([LineReading(text="Tota1 due", confidence=0.55, engine="tesseract"), *others],
-                         ProcessOptions().engine_weights)
+                         ProcessOptions().engine_weights, fitted_calibration())
     assert [w.confidence for w in voted.words] == expected.word_confidences
     assert voted.words[0].bbox[0] == pytest.approx(0.1) and voted.words[1].bbox[2] == pytest.approx(0.5)
 
@@ -78,15 +78,27 @@ def test_a_word_split_by_the_vote_gets_its_share_of_the_detector_word_box():
     assert amount == tesseract.words[1].bbox
 
 
-@pytest.mark.parametrize(("mode", "engines", "weights", "expected"), [
-    ("fast", None, None, []),
-    ("auto", None, None, ["paddle"]),
-    ("ensemble", None, None, ["paddle", "easyocr"]),
-    ("auto", ["tesseract", "easyocr"], None, ["easyocr"]),
-    ("auto", None, {"tesseract": 0.4, "paddle": 0.1, "easyocr": 0.5}, ["easyocr"]),
-    ("ensemble", None, {"tesseract": 0.4, "paddle": 0.1, "easyocr": 0.5}, ["easyocr", "paddle"]),
+@pytest.mark.parametrize(("mode", "detector", "engines", "weights", "expected"), [
+    ("fast", "paddle", None, None, []),
+    ("auto", "paddle", None, None, ["tesseract"]),
+    ("ensemble", "paddle", None, None, ["tesseract", "easyocr"]),
+    ("auto", "tesseract", None, None, ["paddle"]),
+    ("ensemble", "tesseract", None, None, ["paddle", "easyocr"]),
+    ("auto", "paddle", ["paddle", "easyocr"], None, ["easyocr"]),
+    ("auto", "paddle", None, {"tesseract": 0.1, "paddle": 0.4, "easyocr": 0.5}, ["easyocr"]),
+    ("ensemble", "paddle", None, {"tesseract": 0.1, "paddle": 0.4, "easyocr": 0.5}, ["easyocr", "tesseract"]),
 ])
-def test_recognisers_by_mode(mode, engines, weights, expected):
-    options = ProcessOptions(ocr_mode=mode, **({"engines": engines} if engines else {}),
+def test_recognisers_by_mode(mode, detector, engines, weights, expected):
+    options = ProcessOptions(ocr_mode=mode, line_detector=detector, **({"engines": engines} if engines else {}),
                              **({"engine_weights": weights} if weights else {}))
     assert recognisers(_job().model_copy(update={"options": options})) == expected
+
+
+def test_a_page_whose_lines_stand_on_end_lies_on_its_side():
+    lying = [(0.1, 0.1 + 0.05 * i, 0.8, 0.13 + 0.05 * i) for i in range(5)]
+    standing = [(0.1 + 0.05 * i, 0.1, 0.13 + 0.05 * i, 0.8) for i in range(5)]
+    digits = [(0.5, 0.9, 0.51, 0.92)] * 3  # short words stand a little taller than wide: they do not count
+    square = PAGE.model_copy(update={"width": 1000, "height": 1000})
+    assert not _sideways(lying + digits, square)
+    assert _sideways(standing + lying[:1], square)
+    assert not _sideways([], square)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from tasks.layout import reading_order, sort_lines
+from tasks.layout import order_lines, reading_order, sort_lines
 from tasks.models import BBox, Block, Line
 
 
@@ -15,7 +15,7 @@ def block(text: str, bbox: BBox) -> Block:
 
 
 def texts(blocks: list[Block]) -> list[str]:
-    return [block.lines[0].text for block in blocks]
+    return [block.lines[0].text.split()[0] for block in blocks]
 
 
 def shuffled(blocks: list[Block], seed: int = 7) -> list[Block]:
@@ -25,7 +25,9 @@ def shuffled(blocks: list[Block], seed: int = 7) -> list[Block]:
 
 
 def column(name: str, x0: float, x1: float, tops: list[float], height: float = 0.12) -> list[Block]:
-    return [block(f"{name}{i}", (x0, top, x1, top + height)) for i, top in enumerate(tops, start=1)]
+    """A column of prose: paragraphs whose lines are as long as set text's."""
+    return [block(f"{name}{i} reads on as set prose does in a column", (x0, top, x1, top + height))
+            for i, top in enumerate(tops, start=1)]
 
 
 def test_single_column_reads_top_to_bottom():
@@ -75,10 +77,10 @@ def test_two_column_sections_apart_read_section_by_section():
     assert ordered == ["A1", "A2", "B1", "B2", "C1", "C2", "D1", "D2"]
 
 
-def test_overlapping_blocks_fall_back_to_top_then_left():
+def test_overlapping_blocks_fall_back_to_rows_top_to_bottom_then_left_to_right():
     blocks = [
         block("a", (0.1, 0.1, 0.6, 0.3)),
-        block("b", (0.5, 0.2, 0.9, 0.4)),
+        block("b", (0.5, 0.18, 0.9, 0.38)),
         block("c", (0.05, 0.25, 0.55, 0.5)),
     ]
     assert texts(reading_order(shuffled(blocks))) == ["a", "b", "c"]
@@ -111,3 +113,40 @@ def test_sort_lines_reads_a_row_left_to_right_despite_small_vertical_jitter():
 def test_sort_lines_keeps_consecutive_lines_apart():
     lines = [line(f"l{i}", (0.1, 0.1 + 0.025 * i, 0.9, 0.12 + 0.025 * i)) for i in range(6)]
     assert sort_lines(list(reversed(lines))) == lines
+
+
+def test_receipt_items_and_their_prices_read_row_by_row():
+    rows = [("Tiger Bucket", "95.00"), ("Chicken wings", "22.00"), ("French Fries", "12.00"), ("SubTotal", "179.00")]
+    lines = []
+    for i, (item, price) in enumerate(rows):
+        top = 0.4 + 0.03 * i
+        lines += [line(item, (0.1, top, 0.45, top + 0.02)), line(price, (0.75, top + 0.002, 0.9, top + 0.022))]
+    header = line("BREWERY TAP", (0.3, 0.1, 0.7, 0.13))
+    ordered = [ln.text for block in order_lines(shuffled_lines([header, *lines])) for ln in block.lines]
+    assert ordered == ["BREWERY TAP"] + [text for row in rows for text in row]
+
+
+def test_form_labels_and_their_values_read_row_by_row():
+    pairs = [("Invoice No.", ": CR 1803/0064"), ("Date", ": 01-03-18 5:23:26 PM"), ("Cashier No.", ": KHOO"),
+             ("Counter No.", ": C1"), ("Printed Date", ": 01-03-18 5:23:30 PM")]
+    lines = []
+    for i, (label, value) in enumerate(pairs):
+        top = 0.2 + 0.025 * i
+        lines += [line(label, (0.05, top, 0.3, top + 0.02)), line(value, (0.35, top, 0.8, top + 0.02))]
+    ordered = [ln.text for block in order_lines(shuffled_lines(lines)) for ln in block.lines]
+    assert ordered == [text for pair in pairs for text in pair]
+
+
+def test_order_lines_keeps_prose_columns_apart_and_makes_paragraphs():
+    prose = "reads on as set prose does in a column of text"
+    left = [line(f"L{i} {prose}", (0.08, 0.1 + 0.025 * i, 0.47, 0.12 + 0.025 * i)) for i in range(6)]
+    right = [line(f"R{i} {prose}", (0.53, 0.1 + 0.025 * i, 0.92, 0.12 + 0.025 * i)) for i in range(6)]
+    blocks = order_lines(shuffled_lines(left + right))
+    assert [[ln.text.split()[0] for ln in block.lines] for block in blocks] == [
+        [f"L{i}" for i in range(6)], [f"R{i}" for i in range(6)]]
+
+
+def shuffled_lines(lines: list[Line], seed: int = 3) -> list[Line]:
+    copy = list(lines)
+    random.Random(seed).shuffle(copy)
+    return copy

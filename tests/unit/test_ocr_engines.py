@@ -107,8 +107,8 @@ def test_unreadable_crops_read_as_empty(name, scan):
     assert [(r.text, r.confidence) for r in readings] == [("", 0.0), ("", 0.0)]
 
 
-@pytest.mark.parametrize("name", ["paddle", "paddle-native"])
-def test_paddle_gives_per_character_confidences(name, scan):
+@pytest.mark.parametrize("name", ["tesseract", "paddle", "paddle-native"])
+def test_per_character_confidences(name, scan):
     path, _ = scan
     boxes = get_engine("tesseract").detect_lines(path, 300)
     for reading in get_engine(name).recognise_lines(path, boxes, "eng"):
@@ -116,7 +116,7 @@ def test_paddle_gives_per_character_confidences(name, scan):
         assert all(0 <= c <= 1 for c in reading.char_confidences)
 
 
-@pytest.mark.parametrize("name", ["paddle", "easyocr"])  # paddle-native: tests/unit/test_ocr_paddle_native.py
+@pytest.mark.parametrize("name", ["tesseract", "paddle", "easyocr"])  # paddle-native: test_ocr_paddle_native.py
 def test_a_language_the_models_cannot_read_is_an_engine_error(name, scan):
     path, _ = scan
     with pytest.raises(EngineError, match="xyz"):
@@ -130,3 +130,16 @@ def test_paddle_never_downloads(tmp_path):
     with pytest.raises(EngineError, match="refusing to download"):
         DownloadFile.run(DownloadFileInput(file_url="http://127.0.0.1:9/model.onnx", save_path=tmp_path / "m.onnx",
                                            logger=logging.getLogger("test")))
+
+
+def test_paddle_tells_an_upside_down_page_by_its_lines_and_tesseract_does_not_say(scan, tmp_path):
+    import cv2
+
+    path, _ = scan
+    turned = str(tmp_path / "turned.png")
+    cv2.imwrite(turned, cv2.rotate(cv2.imread(path), cv2.ROTATE_180))
+    paddle = get_engine("paddle")
+    assert paddle.upside_down_share(path, paddle.detect_lines(path, 300)) < 0.2
+    assert paddle.upside_down_share(turned, paddle.detect_lines(turned, 300)) > 0.8
+    assert paddle.upside_down_share(path, []) is None
+    assert get_engine("tesseract").upside_down_share(path, paddle.detect_lines(path, 300)) is None

@@ -58,6 +58,5 @@ def test_right_aligned_amounts_keep_their_cents(receipts, tmp_path):
 def test_decimal_comma_amounts_are_read_whole(receipts, tmp_path):
     layout, completed = _read_with_missed_text(receipts[5], tmp_path)  # EUR 255,74 and amounts like 41,82
     words = _words(completed)
-    assert "41,82" not in _words(layout)
     assert {"255,74", "41,82", "47,38", "213,12"} <= set(words)
     assert not {"41,", "82"} & set(words)

@@ -10,10 +10,17 @@ from tasks.ocr.vote import (
     Calibration,
     fit_calibration,
     should_escalate,
-    vote_line,
 )
+from tasks.ocr.vote import vote_line as vote
 
 EQUAL_WEIGHTS = {"paddle": 1.0, "tesseract": 1.0, "easyocr": 1.0}
+SEED_WEIGHTS = {"tesseract": 0.4, "paddle": 0.4, "easyocr": 0.2}
+
+
+def vote_line(readings, weights=None, calibration=None, firm_breaks=()):
+    """These tests are about how the vote works, so they weigh the engines as the seed does (0.4/0.4/0.2) unless a
+    test gives its own weights, whatever the fitted defaults are."""
+    return vote(readings, weights or SEED_WEIGHTS, calibration, firm_breaks)
 
 
 def reading(text: str, confidence: float, engine: str, char_confidences: list[float] | None = None) -> LineReading:
@@ -317,3 +324,14 @@ def test_the_vote_beats_the_best_engine_and_a_naive_majority(seed):
     assert result["vote"] < 0.6 * best_single, result
     assert result["vote"] < 0.9 * result["naive majority"], result
     assert result["mean confidence of wrong words"] < result["mean confidence of right words"], result
+
+
+def test_the_shipped_calibration_maps_every_engine_monotonically():
+    from tasks.ocr import ENGINES
+    from tasks.ocr.vote import fitted_calibration
+
+    fitted = fitted_calibration()
+    assert {"paddle", "tesseract", "easyocr"} <= set(fitted) <= set(ENGINES)
+    for calibration in fitted.values():
+        probabilities = [calibration.apply(raw / 10) for raw in range(11)]
+        assert probabilities == sorted(probabilities) and 0 < probabilities[0] <= probabilities[-1] <= 1
