@@ -25,6 +25,8 @@ MODELS = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx",
 """The models in rapidocr's wheel. The line classifier (180° lines) is not part of reading: it only tells whether a
 page is upside down (`upside_down_share`)."""
 
+CLASSIFIER_ASPECT = 4
+"""The line classifier reads 192 × 48 pixels."""
 MIN_LINE_CONFIDENCE = 0.5
 """read_page drops lines read with less confidence (rapidocr's own `text_score`): mostly specks and rules."""
 LINE_MARGIN = 0.15
@@ -105,14 +107,14 @@ class PaddleEngine(OcrEngine):
     def upside_down_share(self, image_path: str, boxes: list[BBox]) -> float | None:
         image = read_image(image_path, self.name, color=True)
         height, width = image.shape[:2]
-        crops = [image[y0:y1, x0:x1] for x0, y0, x1, y1 in (pixel_box(box, width, height) for box in boxes)
-                 if x1 - x0 >= 2 and y1 - y0 >= 2]
-        if not crops:
+        pieces = [piece for x0, y0, x1, y1 in (pixel_box(box, width, height) for box in boxes)
+                  if x1 - x0 >= 2 and y1 - y0 >= 2 for piece in _classifier_pieces(image[y0:y1, x0:x1])]
+        if not pieces:
             return None
         with self._lock:
-            found = self._ocr._load_cls_model()(crops)
-        turned = sum(crop.shape[1] for crop, (label, _) in zip(crops, found.cls_res) if "180" in label)
-        return turned / sum(crop.shape[1] for crop in crops)
+            found = self._ocr._load_cls_model()(pieces)
+        turned = sum(piece.shape[1] for piece, (label, _) in zip(pieces, found.cls_res) if "180" in label)
+        return turned / sum(piece.shape[1] for piece in pieces)
 
     def _detect(self, image: np.ndarray) -> list[BBox]:
         height, width = image.shape[:2]
@@ -147,6 +149,14 @@ class PaddleEngine(OcrEngine):
                                   engine=self.name, char_confidences=chars if text else None)
             results[i] = (reading, list(line_words))
         return results
+
+
+def _classifier_pieces(crop: np.ndarray) -> list[np.ndarray]:
+    """A line crop cut into pieces about as long as the line classifier's input (CLASSIFIER_ASPECT times their
+    height): squeezed whole into it, a long line is often called upside down."""
+    height, width = crop.shape[:2]
+    count = max(1, round(width / (CLASSIFIER_ASPECT * height)))
+    return [crop[:, width * i // count : width * (i + 1) // count] for i in range(count)]
 
 
 def _bbox(polygon, width: int, height: int) -> BBox:

@@ -85,15 +85,16 @@ def installed_languages() -> list[str]:
 def tesseract_for(language: str) -> PyTessBaseAPI:
     """This thread's Tesseract for `language` ("eng", "eng+deu", "osd"), loaded on first use."""
     loaded = _this_thread.__dict__.setdefault("tesseracts", {})
-    if language not in loaded:
+    key = (tessdata_dir(), language)
+    if key not in loaded:
         missing = set(language.split("+")) - set(installed_languages())
         if missing:
             raise EngineError(f"tesseract has no language data for {', '.join(sorted(missing))} in {tessdata_dir()}")
         try:
-            loaded[language] = PyTessBaseAPI(path=tessdata_dir(), lang=language, init=True)
+            loaded[key] = PyTessBaseAPI(path=tessdata_dir(), lang=language, init=True)
         except RuntimeError as exc:
             raise EngineError(f"tesseract could not load {language}: {exc}") from exc
-    return loaded[language]
+    return loaded[key]
 
 
 def read_words(image: Image.Image, dpi: int | None, language: str, page_mode: int = PSM.AUTO) -> list[TesseractWord]:
