@@ -13,8 +13,9 @@ Operation = Literal["parse", "extract", "split", "edit"]
 OcrMode = Literal["fast", "auto", "ensemble", "agentic"]
 LineDetector = Literal["paddle", "tesseract"]
 ENGINE_WEIGHTS: dict[str, float] = {"tesseract": 0.3, "paddle": 0.5, "easyocr": 0.2}
-"""Each engine's vote weight, fitted on real scans (`docuforge bench ocr`, tuning part): with the seed's 0.4/0.4/0.2,
-Tesseract and EasyOCR overruled PP-OCR where it was right."""
+"""Each engine's vote weight, chosen on every engine's readings of 36 real scans of the tuning part (receipts and
+forms) with the fitted calibration: with the seed's 0.4/0.4/0.2, Tesseract and EasyOCR overruled PP-OCR where it
+was right (CER 0.1916 against 0.1885 for PP-OCR alone; 0.1884 with these)."""
 TextSource = Literal["text_layer", "ocr", "hybrid"]
 PageStatus = Literal["ok", "failed"]
 JobStatus = Literal["completed", "partial", "failed"]
