@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tasks.bench.degrade import DEFAULT_KINDS, DEGRADATIONS, degrade_pdf
-from tasks.bench.groundtruth import Part, find_documents, select_part
+from tasks.bench.groundtruth import Part, find_documents, is_held_out, select_part
 from tasks.bench.metrics import TextScore
 from tasks.bench.ocr import (
     BenchOptions, BenchReport, DocumentMeasurement, RunMeasurement, best_peer, measure_docuforge, measure_peer, ratio,
@@ -370,7 +370,7 @@ def receipts_bench(
 
     with console.status(f"writing {count} receipts to {out}"):
         generate_receipts(out, count, seed)
-    extract_bench(out, schema="receipt", out=None, images=True, render_dpi=None)
+    extract_bench(out, schema="receipt", out=None, images=True, render_dpi=None, part="all", limit=None)
 
 
 @bench_app.command("extract")
@@ -381,14 +381,18 @@ def extract_bench(
     images: Annotated[bool, typer.Option(help="Also score the image renders (X.png: the OCR path)")] = False,
     render_dpi: Annotated[Optional[int], typer.Option(min=72, max=600, help="Render every X.pdf at this dpi to an "
                                                       "image-only PDF first, and score those (the OCR path)")] = None,
+    part: Annotated[Part, typer.Option(
+        help="tune, holdout (a fixed quarter of the documents, by name: report on it, never tune on it) or all")] = "all",
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N documents of the part, in path order")] = None,
 ) -> None:
-    """Extract the schema's fields from every document with an X.json and score exact match per field (array
-    fields: line precision and recall)."""
+    """Extract the schema's fields from every document with an X.json (or X.entities.json: real receipts) and score
+    exact match per field (array fields: line precision and recall)."""
     import tempfile
 
     from flows.extraction import extract_document
     from tasks.bench.extract import (
-        DocumentScore, exact_match, line_match, mean_similarity, render_scans, score_document, truth_of,
+        DocumentScore, exact_match, line_match, mean_similarity, pair_f1, render_scans, score_document, truth_of,
+        truth_path,
     )
     from tasks.extract.job import resolve_schema
 
@@ -399,10 +403,11 @@ def extract_bench(
             render_scans(directory, render_dpi, renders)
         directory = renders
     suffixes = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"} if images else {".pdf"}
-    documents = sorted(p for p in directory.iterdir()
-                       if p.suffix.lower() in suffixes and p.with_suffix(".json").exists())
+    documents = [p for p in sorted(directory.iterdir()) if p.suffix.lower() in suffixes and truth_path(p)
+                 and (part == "all" or is_held_out(p) == (part == "holdout"))][:limit]
     if not documents:
-        console.print(f"[red]no documents with X.json ground truth under {directory}[/]")
+        console.print(f"[red]no documents with X.json or X.entities.json ground truth in part {part} under "
+                      f"{directory}[/]")
         raise typer.Exit(1)
     root = str(out or tempfile.mkdtemp(prefix="docuforge-bench-extract-"))
     scores = []
@@ -432,6 +437,10 @@ def extract_bench(
                   f"({sum(len(r.fields) for r in scores)} fields scored); results in {root}")
     for name, similarity in mean_similarity(scores).items():
         console.print(f"{name}: mean text similarity {similarity:.3f} (rapidfuzz ratio, beside exact match)")
+    precision, recall, f1 = pair_f1(scores)
+    if any(row.pairs for row in scores):
+        console.print(f"form pairs (question → answer): precision {percent(precision)}, recall {percent(recall)}, "
+                      f"F1 {percent(f1)}")
     for name, (precision, recall) in line_match(scores).items():
         counts = [sum(getattr(line, k) for r in scores for line in r.lines if line.field_name == name)
                   for k in ("matched", "got", "expected")]

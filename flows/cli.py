@@ -238,14 +238,17 @@ def run_documents(inputs: list[str], options: ProcessOptions, results_uri: str,
         documents = bar.add_task("documents", total=len(inputs))
         pages = bar.add_task("pages", total=None)
 
+        counted: set[str] = set()
+
         def on_page(job, page, total):
-            if bar.tasks[pages].total is None or bar.tasks[pages].completed == 0:
+            if job.job_id not in counted:
+                counted.add(job.job_id)
                 bar.update(pages, total=(bar.tasks[pages].total or 0) + total)
             bar.advance(pages)
 
         progress.add_listener(on_page)
         try:
-            with _no_heartbeats_on_a_temporary_api():
+            with _lean_temporary_api():
                 for source in inputs:
                     state = process_document(source=source, options=options, results_uri=results_uri,
                                              return_state=True)
@@ -256,17 +259,32 @@ def run_documents(inputs: list[str], options: ProcessOptions, results_uri: str,
     return summaries
 
 
+TEMPORARY_API_STARTUP_S = 120
+
+
 @contextmanager
-def _no_heartbeats_on_a_temporary_api() -> Iterator[None]:
-    """Flow-run heartbeats let a server's automations find runs whose process died; on the temporary API of a local
-    run nothing reads them, and stopping each run's heartbeat thread cost up to a second a flow run (two a
-    document). Against a real server (PREFECT_API_URL set) they stay on."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+def _lean_temporary_api() -> Iterator[None]:
+    """The temporary API of a local run (no PREFECT_API_URL) without what only a server's users need; against a
+    real server everything stays on.
+
+    - Flow-run heartbeats let a server's automations find runs whose process died; here nothing reads them, and
+      stopping each run's heartbeat thread cost up to a second a flow run (two a document).
+    - Task runs are not recorded: on SQLite the recorder's bulk writes locked the database under the run's own
+      requests, and each refused request waited two seconds before Prefect's client tried again (one document in
+      two, measured on receipts). Flow runs, their states, logs, artifacts and events are still recorded.
+    - It may take up to TEMPORARY_API_STARTUP_S to start: on two busy cores it took more than Prefect's 20 s.
+    """
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED, get_current_settings, temporary_settings,
+    )
 
     if get_current_settings().api.url:
         yield
         return
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                                     PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED: False,
+                                     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: TEMPORARY_API_STARTUP_S}):
         yield
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from tasks.bench.degrade import degrade_pdf
+from tasks.extract.normalise import parse_amount, parse_date
 from tasks.extract.rules import FieldResult
 from tasks.extract.schema import ExtractionSchema, FieldSpec
 
@@ -35,15 +36,33 @@ class LineScore(BaseModel):
     """Extracted lines equal, on every sub-field the truth line gives, to a truth line (each matched once)."""
 
 
+class PairScore(BaseModel):
+    """A form's key → value pairs (the auto method) against its question → answer truth."""
+
+    expected: int
+    got: int
+    matched: int
+
+
 class DocumentScore(BaseModel):
     document: str
     fields: list[FieldScore]
     lines: list[LineScore] = []
+    pairs: PairScore | None = None
     error: str | None = None
 
 
+TRUTH_SUFFIXES = (".json", ".entities.json", ".kv.json")
+"""X.json (invoices: a list with one dict of fields), X.entities.json (real receipts, as extract_dev.py writes
+them: company, date, address, total as printed) or X.kv.json (real forms: question → answer pairs)."""
+PAIR_SIMILARITY = 0.8
+"""A pair found matches a truth pair when its label and its value are each at least this similar (rapidfuzz ratio
+after case, spaces and the label's trailing colon are dropped): OCR slips and a lost comma still count."""
+
+
 def comparable(field_type: str, value) -> str | None:
-    """A value as compared: amounts as decimals to the cent, strings without case, spaces or a leading '#'."""
+    """A value as compared: amounts as decimals to the cent, dates as ISO dates (a truth written as on the page is
+    read day first, as the receipts write them), strings without case, spaces or a leading '#'."""
     if value is None or value == "":
         return None
     text = str(value)
@@ -51,19 +70,77 @@ def comparable(field_type: str, value) -> str | None:
         try:
             return str(Decimal(text).quantize(Decimal("0.01")))
         except InvalidOperation:
-            return text
+            amount = parse_amount(text)
+            return str(amount.quantize(Decimal("0.01"))) if amount is not None else text
+    if field_type == "date":
+        day = parse_date(text, dayfirst=True) or _written_date(text)
+        return day.isoformat() if day else text
     if field_type == "enum":
         return text.strip().upper()
     return re.sub(r"\s+", "", text).lstrip("#").casefold()
 
 
-def truth_of(document: Path) -> dict:
-    truth = json.loads(document.with_suffix(".json").read_text(encoding="utf-8"))
+def _written_date(text: str):
+    """Truth dates as some receipts print them: '20180304', '28 MAR 18'."""
+    import dateparser
+
+    if re.fullmatch(r"(?:19|20)\d{6}", text.strip()):
+        return dateparser.parse(text.strip(), date_formats=["%Y%m%d"]).date()
+    parsed = dateparser.parse(text, languages=["en"], settings={"DATE_ORDER": "DMY", "STRICT_PARSING": True})
+    return parsed.date() if parsed else None
+
+
+def truth_path(document: Path) -> Path | None:
+    """The document's ground-truth fields file, if it has one."""
+    for suffix in TRUTH_SUFFIXES:
+        if (path := document.with_suffix(suffix)).exists():
+            return path
+    return None
+
+
+def truth_of(document: Path) -> dict | list:
+    """The fields to find (a dict), or a form's question → answer pairs (a list of dicts)."""
+    path = truth_path(document)
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    if path.name.endswith(".kv.json"):
+        return [pair for pair in truth if pair.get("question") and pair.get("answer")]
     return truth[0] if isinstance(truth, list) else truth
 
 
-def score_document(name: str, schema: ExtractionSchema, truth: dict, results: list[FieldResult]) -> DocumentScore:
-    """One score per scalar schema field that the truth gives a value for; one line score per array field."""
+def _pair_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().rstrip(":").strip().casefold()
+
+
+def score_pairs(truth: list[dict], results: list[FieldResult]) -> PairScore:
+    """Pairs found (auto method, with a value) matched one to one with truth pairs, best match first."""
+    found = [(_pair_text(re.sub(r" \(\d+\)$", "", r.field_name)), _pair_text(r.value)) for r in results
+             if r.method == "auto" and r.value]
+    wanted = [(_pair_text(pair["question"]), _pair_text(pair["answer"])) for pair in truth]
+    matched, free = 0, list(range(len(wanted)))
+    for label, value in found:
+        ratios = [(min(fuzz.ratio(label, wanted[i][0]), fuzz.ratio(value, wanted[i][1])), i) for i in free]
+        best = max(ratios, default=(0.0, -1))
+        if best[0] >= 100 * PAIR_SIMILARITY:
+            free.remove(best[1])
+            matched += 1
+    return PairScore(expected=len(wanted), got=len(found), matched=matched)
+
+
+def pair_f1(scores: list[DocumentScore]) -> tuple[float | None, float | None, float | None]:
+    """Precision, recall and F1 of the pairs over every form."""
+    pairs = [score.pairs for score in scores if score.pairs is not None]
+    matched, got, expected = (sum(getattr(p, k) for p in pairs) for k in ("matched", "got", "expected"))
+    precision = matched / got if got else None
+    recall = matched / expected if expected else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+    return precision, recall, f1
+
+
+def score_document(name: str, schema: ExtractionSchema, truth: dict | list, results: list[FieldResult]) -> DocumentScore:
+    """One score per scalar schema field that the truth gives a value for; one line score per array field; a form's
+    truth (a list of question → answer pairs) scores the auto method's pairs."""
+    if isinstance(truth, list):
+        return DocumentScore(document=name, fields=[], pairs=score_pairs(truth, results))
     got = {result.field_name: result.value for result in results}
     scores = []
     for spec in schema.fields:

@@ -16,7 +16,7 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import bic, iban, vatin
 
-from tasks.extract.normalise import AMOUNT, DATE, MONTH_NAMES, format_decimal, match_amount, match_date
+from tasks.extract.normalise import AMOUNT, DATE, MONTH_NAMES, dayfirst_of, format_decimal, match_amount, match_date
 from tasks.extract.rules import FILLER, ROW_GAP, Token, _key, lines_of
 from tasks.extract.schema import EntityKind
 from tasks.models import BBox, union
@@ -45,16 +45,27 @@ class Entity(BaseModel):
 LEGAL_FORMS = {
     "ltd", "limited", "inc", "incorporated", "llc", "llp", "lp", "plc", "corp", "corporation", "company", "co",
     "gmbh", "ag", "kg", "ohg", "ek", "ug", "gbr", "bv", "nv", "vof", "sa", "sas", "sarl", "sasu", "eurl", "sl", "slu",
-    "spa", "srl", "snc", "ab", "as", "asa", "oy", "oyj", "aps", "kft", "zrt", "bhd", "pte", "pty", "pvt", "oo",
+    "spa", "srl", "snc", "ab", "as", "asa", "oy", "oyj", "aps", "kft", "zrt", "bhd", "s/b", "pte", "pty", "pvt", "oo",
 }
 """Legal-form words as they end a company name (dots and commas dropped: 'B.V.' → 'bv', 'Sdn. Bhd.' ends 'bhd',
-'Sp. z o.o.' ends 'oo')."""
+'S/B' is Sdn Bhd shortened, 'Sp. z o.o.' ends 'oo')."""
 BUSINESS_WORDS = {
     "enterprise", "enterprises", "trading", "restaurant", "restoran", "store", "stores", "shop", "mart", "minimart",
     "supermarket", "hypermarket", "bakery", "cafe", "café", "hotel", "pharmacy", "hardware", "stationery",
-    "bookstore", "boulangerie", "bäckerei", "apotheke", "markt", "supermarkt", "winkel", "kedai",
+    "bookstore", "boulangerie", "bäckerei", "apotheke", "markt", "supermarkt", "winkel", "kedai", "perniagaan",
+    "market", "minimarket", "bistro", "pub", "books", "electrical", "motor", "gallery", "deco", "tailoring",
 }
 """Words that name a business without a legal form ('SANYU STATIONERY SHOP')."""
+CONNECTORS = {"of", "the", "and", "de", "du", "la", "le", "von", "van", "der", "den", "y", "e", "et", "und"}
+MAX_NAME_WORDS = 8
+"""A longer line heading a page is a sentence, not a name (nor is one in lower case)."""
+HEADER_DEPTH = 0.25
+"""How far down the first page (fraction of its height) an issuer's name heads the page."""
+DOCUMENT_TITLES = {"receipt", "invoice", "tax invoice", "official receipt", "cash bill", "bill", "welcome", "copy",
+                   "simplified tax invoice", "cash sales", "quotation", "rechnung", "facture", "factuur", "quittung"}
+"""Lines (or words) that head a page without naming anyone."""
+REGISTRATION = re.compile(r"\([A-Z]{0,3}\d{4,}[\dA-Z-]*\)|[A-Z]{0,3}\d{5,}-[A-Z]")
+"""A company's registration number written beside its name: '(SA0264195-T)', '(001451637-M)'."""
 STREET_WORDS = {
     "street", "st", "road", "rd", "avenue", "ave", "av", "lane", "ln", "drive", "dr", "boulevard", "blvd", "way",
     "place", "pl", "court", "ct", "highway", "hwy", "square", "sq", "parkway", "pkwy", "jalan", "jln", "lorong",
@@ -82,12 +93,10 @@ MIN_PHONE_DIGITS = 8
 DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "NL", "MY", "IN", "SG", "AU")
 REGION_OF_CURRENCY = {"RM": "MY", "MYR": "MY", "£": "GB", "GBP": "GB", "$": "US", "USD": "US", "₹": "IN",
                       "RS": "IN", "RS.": "IN", "INR": "IN", "S$": "SG", "SGD": "SG", "A$": "AU", "AUD": "AU"}
-DAYFIRST_CURRENCIES = {"RM", "MYR", "€", "EUR", "£", "GBP", "RS", "RS.", "INR", "₹", "SGD", "S$", "AUD", "A$"}
-"""Currencies of countries that write numeric dates day first: a page in one of them reads '05/04/2018' as 5 April."""
 YEAR_FIRST = re.compile(r"(?<![\d.])\d{4}[/.]\d{1,2}[/.]\d{1,2}(?![\d.])")
 SHORT_YEAR = re.compile(rf"(?<![\w.])\d{{1,2}}[- ](?:{MONTH_NAMES})\.?[- ,]+'?\d{{2}}(?![\w.])", re.IGNORECASE)
 """Written dates normalise.DATE leaves to dateparser: year first with '/' or '.', and month names with 2-digit years."""
-CONFIDENCE = {"date": 0.9, "amount": 0.85, "legal_form": 0.85, "business": 0.5, "email": 0.95,
+CONFIDENCE = {"date": 0.9, "amount": 0.85, "legal_form": 0.85, "business": 0.5, "header": 0.55, "email": 0.95,
               "phone_labelled": 0.9, "phone": 0.7, "iban": 0.95, "vat_labelled": 0.95, "vat": 0.75, "bic": 0.85,
               "reference": 0.6, "address_full": 0.9, "address": 0.6}
 
@@ -130,7 +139,7 @@ def find_entities(tokens: list[Token], regions: Sequence[str] | None = None) -> 
     identifiers = [e for line in lines for e in _identifiers(line)]
     emails = [e for line in lines for e in _emails(line)]
     numeric = [_repaired(line) for line in lines]
-    dayfirst = _dayfirst(tokens)
+    dayfirst = dayfirst_of([token.text for token in tokens])
     dates, taken = [], []
     for line in numeric:
         found = list(_dates(line, dayfirst))
@@ -144,10 +153,16 @@ def find_entities(tokens: list[Token], regions: Sequence[str] | None = None) -> 
         spans += [span for _, span in found]
     amounts = [e for line, spans in zip(numeric, taken) for e in _amounts(line, spans)]
     organisations = [e for index in range(len(lines)) for e in _organisations(lines, index)]
+    named = {id(t) for e in organisations if e.subtype == "legal_form" for t in e.tokens}
+    organisations += [e for e in _header_name(lines) if not named & {id(t) for t in e.tokens}]
     addresses = _addresses(lines)
     cited = {id(t) for e in identifiers + phones for t in e.tokens}
     amounts = [a for a in amounts if not cited & {id(t) for t in a.tokens}]
     return dates + amounts + organisations + addresses + emails + phones + identifiers
+
+
+SIDE_SLACK = 0.01
+"""Words of two pieces of one printed line may overlap this much (fraction of the page width) where OCR split it."""
 
 
 def _lines(tokens: list[Token]) -> list[list[Token]]:
@@ -158,7 +173,9 @@ def _lines(tokens: list[Token]) -> list[list[Token]]:
         top, bottom = min(t.bbox[1] for t in line), max(t.bbox[3] for t in line)
         if rows and rows[-1][0].page_number == line[0].page_number:
             row_top, row_bottom = min(t.bbox[1] for t in rows[-1]), max(t.bbox[3] for t in rows[-1])
-            if min(bottom, row_bottom) - max(top, row_top) > 0.5 * min(bottom - top, row_bottom - row_top):
+            beside = all(t.bbox[2] <= u.bbox[0] + SIDE_SLACK or u.bbox[2] <= t.bbox[0] + SIDE_SLACK
+                         for t in line for u in rows[-1])  # two lines one above the other are never one line
+            if beside and min(bottom, row_bottom) - max(top, row_top) > 0.5 * min(bottom - top, row_bottom - row_top):
                 rows[-1] += line
                 continue
         rows.append(list(line))
@@ -184,29 +201,6 @@ def _repaired(tokens: list[Token]) -> LineText:
             .sub(r"(?<=\d) ?/ ?(?=\d)", "/")  # 25/ 12 /2018
             .sub(r"(?<=\d[.:-]) (?=\d)|(?<=\d) (?=[:-]\d{2}(?![\d.,]))", "")  # 2018- 01- 01, 09 :45
             .sub(r"(?<![\w])(RM|MYR|Rs\.?)(?=\d)", r"\1 "))  # RM12.50
-
-
-def _dayfirst(tokens: list[Token]) -> bool | None:
-    """Whether the page's numeric 'a/b/y' dates are day first: told by a date whose day is over 12, else by the
-    currency; None leaves normalise's default (month first with '/')."""
-    for token in tokens:
-        for match in DATE.finditer(token.text):
-            if match["sep"] == "/":
-                if int(match["na"]) > 12:
-                    return True
-                if int(match["nb"]) > 12:
-                    return False
-    words = [t.text.strip(":") for t in tokens]
-    marked = any(c in "€£₹" for word in words for c in word) or any(
-        word.upper() == code or _glued_code(word, code) for word in words for code in DAYFIRST_CURRENCIES)
-    return True if marked else None
-
-
-def _glued_code(word: str, code: str) -> bool:
-    """OCR glues a currency code to its label or amount: 'CASHRM280.00', 'SUMMEEUR'."""
-    if not code.isalpha():
-        return False
-    return re.search(rf"{code}\d", word) is not None or (len(code) == 3 and word.isupper() and word.endswith(code))
 
 
 def _dates(line: LineText, dayfirst: bool | None) -> Iterator[tuple[Entity, tuple[int, int]]]:
@@ -367,6 +361,29 @@ def _organisations(lines: list[list[Token]], index: int) -> Iterator[Entity]:
         yield _organisation(words, "business")
 
 
+def _header_name(lines: list[list[Token]]) -> list[Entity]:
+    """The first line at the top of the first page that reads as a name (capitalised words, letters, no label, not an
+    address or a document title): a receipt or letterhead names its issuer there even without a legal form or business word.
+    Only sought where no other organisation heads the page (a proprietor's name often stands above the shop's)."""
+    for index, line in enumerate(lines):
+        if line[0].page_number != 1 or line[0].bbox[1] > HEADER_DEPTH:
+            break
+        line = [t for t in line if not REGISTRATION.fullmatch(t.text)]
+        if line and line[-1].text in ("&", "-") and index + 1 < len(lines):
+            line = line + lines[index + 1]  # 'HOME MASTER HARDWARE &' / 'ELECTRICAL'
+        if not line:
+            continue
+        text = " ".join(t.text for t in line)
+        letters = sum(c.isalpha() for c in text)
+        words = [t.text for t in line if t.text[:1].isalpha() and t.text.lower() not in CONNECTORS]
+        capitalised = len(words) <= MAX_NAME_WORDS and all(word[0].isupper() for word in words)
+        if capitalised and letters >= 3 and letters >= 0.7 * len(text.replace(" ", "")) and ":" not in text \
+                and not (_address_score(line) or 0) and not DOCUMENT_TITLES & {text.lower().strip(" .*-"),
+                                                                          *(t.text.lower() for t in line)}:
+            return [_organisation(line, "header")]
+    return []
+
+
 def _legal_form_key(word: str) -> str:
     """A word as LEGAL_FORMS holds it: 'B.V.' → 'bv', 'Ltd,' → 'ltd'."""
     return re.sub(r"[.,]", "", word).lower()
@@ -377,6 +394,8 @@ def _is_legal_form(word: str) -> bool:
 
 
 def _organisation(words: list[Token], subtype: str) -> Entity:
+    """The name without the registration number written in it ('TEO HENG STATIONERY (001451637-M) BOOKS')."""
+    words = [t for t in words if not REGISTRATION.fullmatch(t.text)] or words
     value = " ".join(t.text for t in words).strip(" ,;:")
     return Entity(kind="organisation", subtype=subtype, value=value, tokens=words, confidence=CONFIDENCE[subtype])
 
@@ -405,17 +424,22 @@ def _address_score(line: list[Token]) -> int | None:
     line that is something else (a sum, a phone, an email, a date, a company)."""
     text = " ".join(t.text for t in line)
     keys = [_key(t.text).strip(",") for t in line]
+    parts = re.split(r"[\s,]+", text.lower())  # '27,JALAN DEDAP 13,'
     postcode = POSTCODE.search(text) is not None  # 'Denver, CO 80233', '6520 AB Utrecht': not legal forms
-    if (EMAIL.search(text) or DATE.search(text) or PHONE_LABELS & set(keys) or re.search(r"\d[.,]\d{2}(?!\d)", text)
+    street = any(k in STREET_WORDS or (len(k) > 6 and k.endswith(STREET_SUFFIXES)) for k in keys + parts)
+    numbered = street and bool(HOUSE_NUMBER.search(text))
+    sum_like = re.search(r"\d[.,]\d{2}(?!\d)", text) and not numbered  # 'NO.53 55,57 & 59, JALAN SAGU 18' is no sum
+    dated = any(match_date(match) for match in DATE.finditer(text))  # 'NO 43-45-47G' is no date
+    if (EMAIL.search(text) or dated or PHONE_LABELS & set(keys) or sum_like
             or not postcode and any(_is_legal_form(t.text) and t.text[:1].isupper() for t in line[1:])):
         return None
-    street = any(k in STREET_WORDS or (len(k) > 6 and k.endswith(STREET_SUFFIXES)) for k in keys)
-    return street + 2 * (street and bool(HOUSE_NUMBER.search(text))) + 2 * postcode
+    return street + 2 * numbered + 2 * postcode
 
 
 def _addresses(lines: list[list[Token]]) -> list[Entity]:
     """Runs of address lines: a line with a street word or a postcode, with the lines next to it that have one too
-    or that a comma joins to it ('TAMAN DAYA,' above, 'JOHOR.' below a line ending in a comma)."""
+    or that a comma joins to it ('TAMAN DAYA,' above, 'JOHOR.' below a line ending in a comma), and the place name
+    under a postcode's line ('SELANGOR DARUL EHSAN')."""
     lines = [_after_company(line) for line in lines]
     scores = [_address_score(line) if line else None for line in lines]
     found, index = [], 0
@@ -451,7 +475,8 @@ def _joined(lines: list[list[Token]], scores: list[int | None], upper: int, lowe
     if scores[upper] and scores[lower]:
         return True
     plain = lower if scores[lower] == 0 else upper
-    return lines[upper][-1].text.endswith(",") and _plain_words(lines[plain])
+    after_postcode = plain == lower and POSTCODE.search(" ".join(t.text for t in lines[upper])) is not None
+    return (lines[upper][-1].text.endswith(",") or after_postcode) and _plain_words(lines[plain])
 
 
 def _continues(upper: list[Token], lower: list[Token]) -> bool:

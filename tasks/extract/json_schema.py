@@ -25,8 +25,8 @@ def _fields(document: dict) -> list[dict]:
 
 
 def _field(name: str, prop: dict, required: bool) -> dict:
-    spec = {"name": name, "type": prop.get("x-type") or _type(prop), "required": required,
-            "description": prop.get("description", "")}
+    spec = {"name": name, "title": prop.get("title", ""), "type": prop.get("x-type") or _type(prop),
+            "required": required, "description": prop.get("description", "")}
     if "enum" in prop:
         spec["values"] = [str(value) for value in prop["enum"] if value is not None]
     if "pattern" in prop:

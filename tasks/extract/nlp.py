@@ -12,7 +12,7 @@ KIND_OF_TYPE: dict[str, EntityKind] = {"date": "date", "money": "amount", "numbe
 LABELLED = {"right": 1.0, "below": 0.9}
 """How much a label next to the entity vouches for it (times the entity's own confidence)."""
 UNLABELLED = 0.7
-TOP_WEIGHT = 0.5
+TOP_WEIGHT = 1.0
 """How much lower down the first page costs an unlabelled organisation or address (per page height)."""
 
 

@@ -28,7 +28,7 @@ DATE = re.compile(
     r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})(?!\d)"
     # a 4-digit year ends the date even when OCR glues the next number to it ('03/20/202304/04/2023')
     r"|(?P<na>\d{1,2})(?P<sep>[./-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>(?:19|20)\d{2}|\d{2}(?!\d))"
-    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?P<dm>{MONTH_NAMES})\.?,?\s*(?P<dy>\d{{4}})(?!\d)"
+    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?P<dm>{MONTH_NAMES})\.?,?\s*(?P<dy>\d{{4}}|\d{{2}}(?![\d:]))(?!\d)"
     rf"|(?P<mm>{MONTH_NAMES})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<my>\d{{4}})(?!\d)"
     r")",
     re.IGNORECASE,
@@ -48,6 +48,39 @@ AMOUNT = re.compile(
 )
 
 
+DAYFIRST_CURRENCIES = {"RM", "MYR", "€", "EUR", "£", "GBP", "RS", "RS.", "INR", "₹", "SGD", "S$", "AUD", "A$"}
+"""Currencies of countries that write numeric dates day first: a page in one of them reads '05/04/2018' as 5 April."""
+
+
+DAYFIRST_WORDS = {"gst", "sst", "vat", "mwst", "ust", "tva", "btw", "iva", "bhd", "sdn", "gmbh", "pty", "pvt",
+                  "jalan", "jln", "taman", "straße", "strasse", "rue"}
+"""Words only pages from countries that write dates day first carry: a value-added tax's name (the US has sales
+tax), legal forms (Malaysia's Sdn Bhd, Germany's GmbH, Australia's Pty, India's Pvt), street words."""
+
+
+def dayfirst_of(words: list[str]) -> bool | None:
+    """Whether a page's numeric 'a/b/y' dates are day first: told by a date on it whose day is over 12, else by its
+    currency or words only day-first countries write; None leaves the default (month first with '/')."""
+    for word in words:
+        for match in DATE.finditer(word):
+            if match["sep"] == "/":
+                if int(match["na"]) > 12:
+                    return True
+                if int(match["nb"]) > 12:
+                    return False
+    bare = [word.strip(":") for word in words]
+    marked = any(c in "€£₹" for word in bare for c in word) or any(
+        word.upper() == code or _glued_code(word, code) for word in bare for code in DAYFIRST_CURRENCIES)
+    return True if marked or any(word.strip(".,()").lower() in DAYFIRST_WORDS for word in bare) else None
+
+
+def _glued_code(word: str, code: str) -> bool:
+    """OCR glues a currency code to its label or amount: 'CASHRM280.00', 'SUMMEEUR'."""
+    if not code.isalpha():
+        return False
+    return re.search(rf"{code}\d", word) is not None or (len(code) == 3 and word.isupper() and word.endswith(code))
+
+
 def parse_date(text: str, dayfirst: bool | None = None) -> date | None:
     """The first date written in text. Numeric d/m/y is read month-first with '/' and day-first with '.' or '-'
     unless dayfirst says otherwise or one part is over 12."""
@@ -61,17 +94,20 @@ def match_date(match: re.Match, dayfirst: bool | None = None) -> date | None:
         if g["iy"]:
             return date(int(g["iy"]), int(g["im"]), int(g["id"]))
         if g["na"]:
-            a, b, year = int(g["na"]), int(g["nb"]), int(g["ny"])
-            year += 2000 if year < 70 else 1900 if year < 100 else 0
+            a, b, year = int(g["na"]), int(g["nb"]), _full_year(int(g["ny"]))
             first_is_day = (g["sep"] != "/") if dayfirst is None else dayfirst
             if a > 12 or (b <= 12 and first_is_day):
                 return date(year, b, a)
             return date(year, a, b)
         if g["dd"]:
-            return date(int(g["dy"]), MONTHS[g["dm"].lower()], int(g["dd"]))
+            return date(_full_year(int(g["dy"])), MONTHS[g["dm"].lower()], int(g["dd"]))
         return date(int(g["my"]), MONTHS[g["mm"].lower()], int(g["md"]))
     except ValueError:
         return None
+
+
+def _full_year(year: int) -> int:
+    return year + (2000 if year < 70 else 1900 if year < 100 else 0)
 
 
 def parse_amount(text: str) -> Decimal | None:

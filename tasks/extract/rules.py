@@ -10,8 +10,8 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from tasks.extract.normalise import (AMOUNT, DATE, currency_code, format_decimal, match_amount, match_date,
-                                     ocr_digits, parse_bool, unglue)
+from tasks.extract.normalise import (AMOUNT, DATE, currency_code, dayfirst_of, format_decimal, match_amount,
+                                     match_date, ocr_digits, parse_bool, unglue)
 from tasks.extract.schema import ExtractionSchema, FieldSpec
 from tasks.models import BBox, union
 from tasks.store import bbox_dict
@@ -23,6 +23,8 @@ REQUIRED_MISSING = "required field not found"
 ROW_GAP = 0.03
 """A horizontal gap (fraction of the page width) that ends a free-text value."""
 CONFIDENCE = {"right": 0.9, "below": 0.8, "document": 0.5}
+ROUNDING_STEP = 0.05
+"""The largest cash-rounding adjustment (to the nearest 0.05 or 0.10, as in Malaysia, Switzerland or the Netherlands)."""
 
 
 class Token(BaseModel):
@@ -76,7 +78,8 @@ def tokens_from_words(rows: list[dict]) -> list[Token]:
         if engines.setdefault(line, row["engine"]) != row["engine"] or not row["text"].strip():
             continue
         box = row["bbox"]
-        lines.setdefault(line, []).append(Token(text=row["text"], bbox=(box["x0"], box["y0"], box["x1"], box["y1"]),
+        text = unicodedata.normalize("NFKC", row["text"])  # OCR's full-width '（' is '('
+        lines.setdefault(line, []).append(Token(text=text, bbox=(box["x0"], box["y0"], box["x1"], box["y1"]),
                                                 page_number=row["page_number"], line=line))
     tokens = []
     for line, words in lines.items():
@@ -138,13 +141,14 @@ def extract_fields(schema: ExtractionSchema, tokens: list[Token],
     when no header row of it is found in the words."""
     results: dict[str, FieldResult] = {}
     citations: dict[str, list[Token]] = {}
+    dayfirst = dayfirst_of([token.text for token in tokens])
     for spec in sorted(schema.fields, key=lambda s: s.near_field is not None):
         if spec.type == "array":
             from tasks.extract.lines import extract_array  # lines builds on this module's values and results
 
             results[spec.name] = extract_array(spec, tokens, tables)
             continue
-        best = choose(spec, candidates(spec, tokens, citations.get(spec.near_field or "", [])))
+        best = choose(spec, candidates(spec, tokens, citations.get(spec.near_field or "", []), dayfirst))
         results[spec.name] = field_result(spec, best)
         if best:
             citations[spec.name] = best.tokens
@@ -174,33 +178,48 @@ def choose(spec: FieldSpec, found: list[Candidate]) -> Candidate | None:
         return None
     if spec.select == "largest":
         best_rank = min(c.rank[0] for c in found)  # labelled candidates beat unlabelled ones
-        return max((c for c in found if c.rank[0] == best_rank), key=lambda c: (c.typed, -c.rank[1]))
+        pool = [c for c in found if c.rank[0] == best_rank]
+        largest = max(pool, key=lambda c: (c.typed, -c.rank[1]))
+        return _rounded(largest, pool) if spec.type == "money" else largest
     return min(found, key=lambda c: c.rank)
 
 
-def candidates(spec: FieldSpec, tokens: list[Token], near: list[Token]) -> list[Candidate]:
-    """Values next to a label (rank 0), next to the near field's value (rank 1), anywhere (rank 2)."""
+def _rounded(total: Candidate, pool: list[Candidate]) -> Candidate:
+    """The total as finally paid: where cash rounding follows it ('TOTAL 60.31', 'ROUNDING -0.01', 'TOTAL 60.30'),
+    the total printed lowest within a rounding step of it."""
+    def place(candidate: Candidate) -> tuple[int, float]:
+        return candidate.tokens[0].page_number, candidate.tokens[0].yc
+
+    after = [c for c in pool if isinstance(c.typed, float) and 0 < abs(total.typed - c.typed) <= ROUNDING_STEP + 1e-9
+             and place(c) > place(total)]
+    return max(after, key=place) if after else total
+
+
+def candidates(spec: FieldSpec, tokens: list[Token], near: list[Token],
+               dayfirst: bool | None = None) -> list[Candidate]:
+    """Values next to a label (rank 0), next to the near field's value (rank 1), anywhere (rank 2). dayfirst: how
+    the page writes numeric dates (normalise.dayfirst_of)."""
     found = []
     for hint_index, label in labels(spec.hints, tokens):
         for relation, context in (("right", right_of(label, tokens)), ("below", below(label, tokens))):
-            for cand in values_in(spec, context, anchored=spec.type not in ("money", "number")):
+            for cand in values_in(spec, context, anchored=spec.type not in ("money", "number"), dayfirst=dayfirst):
                 cand.confidence = CONFIDENCE[relation]
                 cand.rank = (0, hint_index, relation != "right", tokens.index(label[0]))
                 found.append(cand)
     if not found and near:
         found += [c.model_copy(update={"confidence": CONFIDENCE["right"], "rank": (1, 0, 0, 0)})
-                  for c in values_in(spec, row_of(near, tokens), anchored=False)]
+                  for c in values_in(spec, row_of(near, tokens), anchored=False, dayfirst=dayfirst)]
     if not found and spec.type != "string":  # an unlabelled string would be a guess
-        found += document_candidates(spec, tokens)
+        found += document_candidates(spec, tokens, dayfirst)
     return found
 
 
-def document_candidates(spec: FieldSpec, tokens: list[Token]) -> list[Candidate]:
+def document_candidates(spec: FieldSpec, tokens: list[Token], dayfirst: bool | None = None) -> list[Candidate]:
     """Unlabelled values of a typed shape (date, amount, enum value…) anywhere; an enum takes its most frequent
     value."""
     found = []
     for line in lines_of(tokens):
-        found += values_in(spec, line, anchored=False)
+        found += values_in(spec, line, anchored=False, dayfirst=dayfirst)
     for index, cand in enumerate(found):
         cand.confidence, cand.rank = CONFIDENCE["document"], (2, index)
     if spec.type == "enum" and found:
@@ -279,7 +298,7 @@ def phrase(words: list[Token], anchor: Token | None = None) -> list[Token]:
     return kept
 
 
-def values_in(spec: FieldSpec, context: list[Token], anchored: bool) -> list[Candidate]:
+def values_in(spec: FieldSpec, context: list[Token], anchored: bool, dayfirst: bool | None = None) -> list[Candidate]:
     """The field's values written in these words; anchored: only a value right at the start (after filler)."""
     if anchored:
         while context and context[0].text.lower() in FILLER:
@@ -290,7 +309,7 @@ def values_in(spec: FieldSpec, context: list[Token], anchored: bool) -> list[Can
         return []
     text, starts = _join(context)
     found = []
-    for match, value, typed in typed_matches(spec, text):
+    for match, value, typed in typed_matches(spec, text, dayfirst):
         if anchored and match.start() != 0:
             break
         cited = [t for t, s in zip(context, starts) if s < match.end() and s + len(t.text) > match.start()]
@@ -308,11 +327,11 @@ def _join(context: list[Token]) -> tuple[str, list[int]]:
     return " ".join(t.text for t in context), starts
 
 
-def typed_matches(spec: FieldSpec, text: str):
+def typed_matches(spec: FieldSpec, text: str, dayfirst: bool | None = None):
     """(match, normalised text, typed value) for each value of the field's type in text."""
     if spec.type == "date":
         for m in DATE.finditer(text):
-            if (day := match_date(m)) is not None:
+            if (day := match_date(m, dayfirst)) is not None:
                 yield m, day.isoformat(), day
     elif spec.type in ("money", "number"):
         for m in AMOUNT.finditer(text):

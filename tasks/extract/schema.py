@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tasks.errors import BadInput
 from tasks.extract.json_schema import is_json_schema, schema_from_json_schema
+from tasks.extract.vocabulary import labelled_parts, understood
 
 FieldType = Literal["string", "number", "money", "date", "enum", "boolean", "array"]
 Method = Literal["regex", "nlp", "ai"]
@@ -45,7 +46,7 @@ class FieldSpec(BaseModel):
     @field_validator("fields", mode="before")
     @classmethod
     def _named(cls, fields):
-        return named(fields)
+        return labelled_parts(named(fields))
 
     @field_validator("pattern")
     @classmethod
@@ -74,7 +75,7 @@ class ExtractionSchema(BaseModel):
     @field_validator("fields", mode="before")
     @classmethod
     def _named(cls, fields):
-        return named(fields)
+        return understood(named(fields))
 
     @model_validator(mode="after")
     def _unique_names(self) -> ExtractionSchema:

@@ -27,6 +27,9 @@ page is upside down (`upside_down_share`)."""
 
 CLASSIFIER_ASPECT = 4
 """The line classifier reads 192 × 48 pixels."""
+MAX_CLASSIFIER_LINES = 24
+"""upside_down_share reads at most this many lines, the longest: a form of a hundred lines tells its orientation
+no better than a sample of them, and costs four times as long."""
 MIN_LINE_CONFIDENCE = 0.5
 """read_page drops lines read with less confidence (rapidocr's own `text_score`): mostly specks and rules."""
 LINE_MARGIN = 0.15
@@ -107,7 +110,8 @@ class PaddleEngine(OcrEngine):
     def upside_down_share(self, image_path: str, boxes: list[BBox]) -> float | None:
         image = read_image(image_path, self.name, color=True)
         height, width = image.shape[:2]
-        pieces = [piece for x0, y0, x1, y1 in (pixel_box(box, width, height) for box in boxes)
+        longest = sorted(boxes, key=lambda box: box[2] - box[0], reverse=True)[:MAX_CLASSIFIER_LINES]
+        pieces = [piece for x0, y0, x1, y1 in (pixel_box(box, width, height) for box in longest)
                   if x1 - x0 >= 2 and y1 - y0 >= 2 for piece in _classifier_pieces(image[y0:y1, x0:x1])]
         if not pieces:
             return None

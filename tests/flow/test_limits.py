@@ -8,11 +8,9 @@ from prefect.exceptions import ObjectNotFound
 
 from tasks.limits import OCR_LIMIT, ocr_slot
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
-
 
 @pytest.fixture
-def client():
+def client(prefect_harness):
     with get_client(sync_client=True) as client:
         yield client
         try:
@@ -36,3 +34,13 @@ def test_the_slot_is_held_while_ocr_runs_and_given_back_after(client):
         with ocr_slot():
             assert client.read_global_concurrency_limit_by_name(OCR_LIMIT).active_slots == 2
     assert client.read_global_concurrency_limit_by_name(OCR_LIMIT).active_slots == 0
+
+
+def test_on_a_temporary_api_the_slot_asks_nothing_of_the_api():
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE, temporary_settings
+
+    # no API at all: asking for a slot would have to start or reach one
+    with temporary_settings(updates={PREFECT_API_URL: None, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE: False}):
+        with ocr_slot():
+            ran = True
+    assert ran

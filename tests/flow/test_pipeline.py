@@ -89,9 +89,11 @@ def test_scanned_benchmarks_accuracy(benchmarks, tmp_path, name, max_cer):
     assert cer((folder / f"{name}.gt.txt").read_text(), text) <= max_cer
 
 
-def test_rotated_pages_all_read_correctly(benchmarks, tmp_path):
+@pytest.mark.parametrize("mode", ["auto", "fast"])
+def test_rotated_pages_all_read_correctly(benchmarks, tmp_path, mode):
+    """auto orients by PP-OCR's lines; fast reads first and orients only what reads poorly or lies on its side."""
     folder = benchmarks / "pdfs/scanned"
-    _, summary = run(folder / "nemotron_multipage.pdf", tmp_path)
+    _, summary = run(folder / "nemotron_multipage.pdf", tmp_path, ocr_mode=mode)
     truth = (folder / "nemotron_multipage.gt.txt").read_text().split("\f")
     pages = ResultsStore(str(tmp_path)).read("pages").to_pandas().sort_values("page_number")
     assert len(pages) == 4

@@ -131,3 +131,32 @@ def test_a_postcode_line_is_an_address_even_with_a_state_or_letters_like_a_legal
                             "Prinsenstraat 189 6520 AB Utrecht")]:
         addresses = [e.value for e in find_entities(page(*rows)) if e.kind == "address"]
         assert addresses == [expected]
+
+
+def test_an_unlabelled_issuer_heading_the_page_is_an_organisation():
+    found = entities("tan woon yann", "THREE STOOGES (001451637-M)", "BISTRO & CAFE", "109, SS21/1A, DAMANSARA UTAMA",
+                     kind="organisation")
+    header = [e for e in found if e.subtype == "header"]
+    assert [e.value for e in header] == ["THREE STOOGES"], "a lower-case proprietor and the registration number left out"
+    assert values("Hello world", "nothing to see here", kind="organisation") == [], "a sentence is no name"
+
+
+def test_a_registration_number_does_not_cut_a_trade_name():
+    assert "TEO HENG STATIONERY BOOKS" in values("TEO HENG STATIONERY (001451637-M) BOOKS", kind="organisation")
+
+
+def test_an_address_runs_on_to_the_place_under_its_postcode_and_house_number_lists_are_no_sums():
+    found = values("BOOK TA.K (TAMAN DAYA) SDN BHD", "NO.53 55,57 & 59, JALAN SAGU 18,", "TAMAN DAYA,",
+                   "45600 BATANG BERJUNTAI", "SELANGOR DARUL EHSAN", "TEL: 03-3271 9872", kind="address")
+    assert found == ["NO.53 55,57 & 59, JALAN SAGU 18, TAMAN DAYA, 45600 BATANG BERJUNTAI SELANGOR DARUL EHSAN"]
+
+
+def test_lines_one_above_the_other_are_never_merged_into_one():
+    from tasks.extract.entities import _lines
+    from tasks.extract.rules import Token
+
+    upper = Token(text="LIGHT ROOM GALLERY SDN BHD", bbox=(0.1, 0.10, 0.6, 0.14), page_number=1, line=(1, 0, 0))
+    lower = Token(text="NO:28, JALAN ASTANA 1C", bbox=(0.12, 0.125, 0.58, 0.165), page_number=1, line=(1, 0, 1))
+    split = Token(text="RM", bbox=(0.62, 0.105, 0.66, 0.14), page_number=1, line=(1, 0, 2))
+    assert [[t.text for t in row] for row in _lines([upper, lower, split])] == [
+        ["LIGHT ROOM GALLERY SDN BHD", "RM"], ["NO:28, JALAN ASTANA 1C"]]

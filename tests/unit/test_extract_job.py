@@ -32,7 +32,7 @@ def test_each_method_fills_its_fields_and_ai_fields_fall_back_without_a_key(monk
     assert (found["invoice_number"].value, found["invoice_number"].method) == ("INV-42", "regex"), \
         "without a key, the rules fill the ai field they can"
     assert found["purpose"].value is None and found["purpose"].error == NEEDS_AI and not found["purpose"].valid
-    assert not found["iban"].valid and found["iban"].error == "required field not found"
+    assert not found["iban"].valid and found["iban"].error.startswith("required field not found")
     auto = {r.field_name: r.value for r in results[5:]}
     assert auto["Reference"] == "PO-7" and "Invoice No" not in auto, "a schema field's label is not repeated"
     assert all(r.method == "auto" for r in results[5:])

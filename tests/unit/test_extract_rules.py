@@ -183,3 +183,13 @@ def test_a_label_whose_spaces_ocr_dropped_is_still_a_label():
         "total": {"type": "money", "hints": ["zu zahlen", "total ttc"], "select": "largest"}}})
     assert fields(page("ZUZAHLEN     EUR 123,20", "CASH     EUR 130,00"), schema)["total"].value == "123.20"
     assert fields(page("TOTALTTC     EUR140,59", "CASH     EUR 150,00"), schema)["total"].value == "140.59"
+
+
+def test_the_total_is_the_one_after_cash_rounding():
+    schema = ExtractionSchema.model_validate({"version": "1", "fields": {
+        "total": {"type": "money", "hints": ["total"], "select": "largest"}}})
+    found = fields(page("Total Sales (Inclusive of GST)     60.31",
+                        "Rounding Adj                      -0.01",
+                        "Total                              60.30",
+                        "Cash                               70.30"), schema)
+    assert found["total"].value == "60.30"
