@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -108,17 +109,31 @@ def truth_of(document: Path) -> dict | list:
 
 
 def _pair_text(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().rstrip(":").strip().casefold()
+    """Without case, spaces (the forms' truth is tokenised: '9/ 3/ 92', 'HLB- KS') or a label's final colon."""
+    return re.sub(r"\s+", "", text).rstrip(":").casefold()
+
+
+def _value_ratio(found: FieldResult, answer: str) -> float:
+    """How alike a value found and a truth answer are; a typed value (an ISO date, a plain amount) is alike the
+    answer that reads as the same date (either way round) or amount."""
+    compact = re.sub(r"\s+", "", answer)
+    if found.type == "date":
+        readings = {parse_date(compact, dayfirst=first) for first in (True, False)}  # '9/3/92' either way
+        if date.fromisoformat(found.value) in readings:
+            return 100.0
+    if found.type == "money" and comparable("money", compact) == comparable("money", found.value):
+        return 100.0
+    return fuzz.ratio(_pair_text(found.value), _pair_text(answer))
 
 
 def score_pairs(truth: list[dict], results: list[FieldResult]) -> PairScore:
     """Pairs found (auto method, with a value) matched one to one with truth pairs, best match first."""
-    found = [(_pair_text(re.sub(r" \(\d+\)$", "", r.field_name)), _pair_text(r.value)) for r in results
+    found = [(_pair_text(re.sub(r" \(\d+\)$", "", r.field_name)), r) for r in results
              if r.method == "auto" and r.value]
-    wanted = [(_pair_text(pair["question"]), _pair_text(pair["answer"])) for pair in truth]
+    wanted = [(_pair_text(pair["question"]), pair["answer"]) for pair in truth]
     matched, free = 0, list(range(len(wanted)))
     for label, value in found:
-        ratios = [(min(fuzz.ratio(label, wanted[i][0]), fuzz.ratio(value, wanted[i][1])), i) for i in free]
+        ratios = [(min(fuzz.ratio(label, wanted[i][0]), _value_ratio(value, wanted[i][1])), i) for i in free]
         best = max(ratios, default=(0.0, -1))
         if best[0] >= 100 * PAIR_SIMILARITY:
             free.remove(best[1])

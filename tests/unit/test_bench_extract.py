@@ -13,7 +13,8 @@ def auto(label, value):
 def test_form_pairs_match_one_to_one_despite_ocr_slips():
     truth = [{"question": "Date:", "answer": "9/ 3/ 92"}, {"question": "Name / Phone Ext. :", "answer": "M. Hamann"},
              {"question": "Subject:", "answer": "Coal retention"}]
-    found = [auto("Date", "9/3/92"), auto("Name / Phone Ext.", "M. Hamann"), auto("Date (2)", "9/ 3/ 92"),
+    found = [FieldResult(field_name="Date", type="date", method="auto", value="1992-09-03"),
+             auto("Name/Phone Ext.", "M. Hamann"), auto("Date (2)", "9/ 3/ 92"),
              auto("Subject", "something else entirely")]
     score = score_pairs(truth, found)
     assert (score.expected, score.got, score.matched) == (3, 4, 2), "the second Date finds no truth pair left"

@@ -187,3 +187,16 @@ def test_a_provider_failure_marks_every_field_failed_with_its_reason(llm_server,
     found = extract(llm_server, provider, timeout=0.3)
     assert all(not r.valid and r.value is None and r.error.startswith(reason) for r in found.values())
     assert not any(KEY in r.error for r in found.values())
+
+
+def test_a_plain_schema_reaches_the_model_with_what_it_means():
+    from pathlib import Path
+
+    from tasks.extract.schema import load_schema
+
+    plain = load_schema(Path(__file__).resolve().parents[2] / "tasks/bench/schemas/invoice.plain.json")
+    schema = reply_schema([spec.model_copy(update={"method": "ai"}) for spec in plain.fields])
+    amount = schema["properties"]["amount"]["properties"]["value"]
+    assert amount["type"] == ["number", "null"], "a total typed number is money: a number without its currency"
+    assert "Total amount due" in amount["description"] and "grand total" in amount["description"]
+    assert "EUR" in schema["properties"]["currency"]["properties"]["value"]["enum"]
