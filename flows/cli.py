@@ -63,7 +63,7 @@ def parse(
                                                  "(default: $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results)")] = None,
     dpi: Annotated[int, typer.Option(min=50, max=1200, help="Resolution for rendering pages to OCR")] = 300,
     pages: Annotated[str | None, typer.Option(help="Page ranges, e.g. 1-3,7", callback=_check_pages)] = None,
-    ocr_mode: Annotated[OcrMode, typer.Option(help="fast, auto, ensemble or agentic")] = "auto",
+    ocr_mode: Annotated[OcrMode, typer.Option(help="fast, auto or ensemble")] = "auto",
     lang: Annotated[str, typer.Option(help="OCR language(s), e.g. eng or eng+deu")] = "eng",
     engines: Annotated[str | None, typer.Option(
         help="OCR engines that vote in auto and ensemble modes, comma-separated (default: tesseract,paddle,easyocr); "

@@ -9,8 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Operation = Literal["parse", "extract", "split", "edit"]
-OcrMode = Literal["fast", "auto", "ensemble", "agentic"]
+Operation = Literal["parse", "extract"]
+"""What process-document does; split and edit (seed §1, §5) are offered once they are built (issue 15)."""
+OcrMode = Literal["fast", "auto", "ensemble"]
+"""agentic (LLM correction, seed §3) is offered once it is built (issue 14): until then it would run another mode."""
 LineDetector = Literal["paddle", "tesseract"]
 ENGINE_WEIGHTS: dict[str, float] = {"tesseract": 0.3, "paddle": 0.5, "easyocr": 0.2}
 """Each engine's vote weight, chosen on every engine's readings of 36 real scans of the tuning part (receipts and

@@ -32,3 +32,16 @@ def test_errors_carry_category_and_retryability():
     unknown = as_docuforge_error(KeyError("k"))
     assert unknown.category is Category.internal and "KeyError" in unknown.message
     assert as_docuforge_error(MemoryError()).category is Category.resource
+
+
+def test_modes_and_operations_not_built_yet_are_refused_not_run_as_something_else():
+    from prefect.utilities.callables import parameter_schema
+    from pydantic import ValidationError
+
+    from flows.pipeline import process_document
+
+    with pytest.raises(ValidationError):
+        ProcessOptions(ocr_mode="agentic")
+    form = parameter_schema(process_document.fn).model_dump()
+    assert form["properties"]["operation"]["enum"] == ["parse", "extract"], "the run form offers only what works"
+    assert form["definitions"]["ProcessOptions"]["properties"]["ocr_mode"]["enum"] == ["fast", "auto", "ensemble"]
