@@ -363,8 +363,8 @@ def _organisations(lines: list[list[Token]], index: int) -> Iterator[Entity]:
 
 def _header_name(lines: list[list[Token]]) -> list[Entity]:
     """The first line at the top of the first page that reads as a name (capitalised words, letters, no label, not an
-    address or a document title): a receipt or letterhead names its issuer there even without a legal form or business word.
-    Only sought where no other organisation heads the page (a proprietor's name often stands above the shop's)."""
+    address or a document title): a receipt or letterhead names its issuer there even without a legal form or
+    business word. A proprietor's name above the shop's is mostly printed in lower case there, and left out."""
     for index, line in enumerate(lines):
         if line[0].page_number != 1 or line[0].bbox[1] > HEADER_DEPTH:
             break
