@@ -118,7 +118,8 @@ def _value_ratio(found: FieldResult, answer: str) -> float:
     answer that reads as the same date (either way round) or amount."""
     compact = re.sub(r"\s+", "", answer)
     if found.type == "date":
-        readings = {parse_date(compact, dayfirst=first) for first in (True, False)}  # '9/3/92' either way
+        readings = {parse_date(text, dayfirst=first) for first in (True, False)  # '9/3/92' either way
+                    for text in (compact, " ".join(answer.split()))}  # '9/ 3/ 92', 'May 1, 1985'
         if date.fromisoformat(found.value) in readings:
             return 100.0
     if found.type == "money" and comparable("money", compact) == comparable("money", found.value):

@@ -1,35 +1,34 @@
-"""Key → value pairs of a form without a schema: 'Label: value' on one line, 'Label:' above its value, and
-checkboxes (☐ ☑ ☒ ■ □ [x] [ ] (x)) before or after their label. Each pair is named by its label as written; a label
-seen again gets ' (2)', ' (3)'… in reading order."""
+"""Key → value pairs of a form without a schema: 'Label: value' on one line, 'Label:' above its value, checkboxes
+(☐ ☑ ☒ ■ □ [x] [ ] (x)) before or after their label, and the pairs a form gives by its layout alone (layout_pairs).
+Each pair is named by its label as written; a label seen again gets ' (2)', ' (3)'… in reading order."""
 from __future__ import annotations
 
 import json
 import re
 
-from tasks.extract.rules import (
-    CONFIDENCE, ROW_GAP, FieldResult, Token, below, field_result, lines_of, phrase, right_of, typed_matches, values_in,
-)
-from tasks.extract.schema import FieldSpec
+from tasks.extract.layout_pairs import layout_pairs
+from tasks.extract.phrases import METHOD, label_text, phrases_of, typed_pair
+from tasks.extract.rules import CONFIDENCE, FieldResult, Token, below, lines_of, phrase, right_of
 from tasks.models import union
 
-METHOD = "auto"
 CHECKED = {"☑", "☒", "■", "✓", "✔", "[x]", "[X]", "(x)", "(X)", "[✓]", "[✔]"}
 UNCHECKED = {"☐", "□", "[]", "[ ]", "()", "( )"}
 MAX_LABEL_WORDS = 5
 """A longer run of words before a colon is a sentence, not a label."""
 NOT_LABELS = {"http", "https", "ftp", "mailto", "www"}
 LABEL_WORD = re.compile(r"[\w.\-/#&()]+")
-TYPED = [FieldSpec(name="date", type="date"), FieldSpec(name="amount", type="money")]
-"""The shapes a value is typed as when it is nothing but one of them; any other value is a string."""
 
 
 def auto_pairs(tokens: list[Token]) -> list[FieldResult]:
     """Every key → value pair of the words, in reading order, method 'auto', cited by the value's words."""
     found: list[FieldResult] = []
-    for line in lines_of(tokens):
-        line = _merge_split_boxes(line)
+    lines = [_merge_split_boxes(line) for line in lines_of(tokens)]
+    for line in lines:
         found += _checkboxes(line)
         found += _colon_pairs(line, tokens)
+    cited = {result.bbox for result in found}
+    unboxed = [p for line in lines for p in phrases_of(line) if not any(t.text in CHECKED | UNCHECKED for t in p)]
+    found += [result for result in layout_pairs(unboxed) if result.bbox not in cited]
     found.sort(key=lambda r: (r.page_number, (r.bbox[1] + r.bbox[3]) / 2, r.bbox[0]))
     return _named_uniquely(found)
 
@@ -64,7 +63,7 @@ def _checkboxes(line: list[Token]) -> list[FieldResult]:
             continue
         box = line[index]
         checked = box.text in CHECKED
-        pairs.append(FieldResult(field_name=_label_text(label), type="boolean", method=METHOD,
+        pairs.append(FieldResult(field_name=label_text(label), type="boolean", method=METHOD,
                                  value=json.dumps(checked), value_bool=checked, confidence=CONFIDENCE["right"],
                                  page_number=box.page_number, bbox=box.bbox))
     return pairs
@@ -74,7 +73,7 @@ def _colon_pairs(line: list[Token], tokens: list[Token]) -> list[FieldResult]:
     """'Label: value' (the value runs to the next gap or label), else 'Label:' with its value across a gap or
     under it. A phrase's first label is all its words before the colon; a label after a value is one word."""
     pairs = []
-    for words in _phrases(line):
+    for words in phrases_of(line):
         colons = [i for i, t in enumerate(words) if t.text.endswith(":")]
         for n, at in enumerate(colons):
             if n == 0:
@@ -89,23 +88,13 @@ def _colon_pairs(line: list[Token], tokens: list[Token]) -> list[FieldResult]:
             if not value:
                 value, confidence = _value_apart(label, tokens), CONFIDENCE["below"]
             if value:
-                pairs.append(_typed(_label_text(label), value, confidence))
+                pairs.append(typed_pair(label_text(label), value, confidence))
     return pairs
-
-
-def _phrases(line: list[Token]) -> list[list[Token]]:
-    phrases: list[list[Token]] = []
-    for token in sorted(line, key=lambda t: t.bbox[0]):
-        if phrases and token.bbox[0] - phrases[-1][-1].bbox[2] <= ROW_GAP:
-            phrases[-1].append(token)
-        else:
-            phrases.append([token])
-    return phrases
 
 
 def _is_label(label: list[Token]) -> bool:
     """1–5 words of letters (and digits, '.', '-', '/', '#', '&', '()'), not a web address's scheme."""
-    text = _label_text(label)
+    text = label_text(label)
     return (0 < len(label) <= MAX_LABEL_WORDS and text[:1].isalpha() and text.lower() not in NOT_LABELS
             and LABEL_WORD.fullmatch(text.replace(" ", "")) is not None)
 
@@ -117,27 +106,6 @@ def _value_apart(label: list[Token], tokens: list[Token]) -> list[Token]:
         if value and not any(t.text.endswith(":") for t in value):
             return value
     return []
-
-
-def _label_text(label: list[Token]) -> str:
-    return " ".join(t.text for t in label).rstrip(":").strip()
-
-
-def _typed(name: str, value: list[Token], confidence: float) -> FieldResult:
-    """A date or an amount when the value is only that, normalised; else the trimmed text."""
-    text = " ".join(t.text for t in value)
-    for shape in TYPED:
-        whole = [match for match, _, _ in typed_matches(shape, text) if match.span() == (0, len(text))]
-        found = values_in(shape, value, anchored=True) if whole else []
-        if found:
-            result = field_result(shape.model_copy(update={"name": name}), found[0], method=METHOD)
-            break
-    else:
-        page = value[0].page_number
-        result = FieldResult(field_name=name, type="string", method=METHOD, value=text,
-                             page_number=page, bbox=union(t.bbox for t in value if t.page_number == page))
-    result.confidence = confidence
-    return result
 
 
 def _named_uniquely(found: list[FieldResult]) -> list[FieldResult]:

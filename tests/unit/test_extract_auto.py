@@ -48,3 +48,36 @@ def test_repeated_labels_are_kept_in_reading_order_with_a_number():
     found = auto_pairs(page("Notes: first", "Parts: 1 x cap", "Notes: second", "Notes: third"))
     assert [(r.field_name, r.value) for r in found] == [
         ("Notes", "first"), ("Parts", "1 x cap"), ("Notes (2)", "second"), ("Notes (3)", "third")]
+
+
+def test_a_table_cell_pairs_with_its_row_label_and_its_column_header():
+    found = auto_pairs(page("                 SCORE      BASE",
+                            "Male             1.9        (104)",
+                            "Female           5.0        (120)"))
+    assert sorted((r.field_name.split(" (")[0], r.value) for r in found) == sorted([
+        ("Male", "1.9"), ("SCORE", "1.9"), ("Male", "(104)"), ("BASE", "(104)"),
+        ("Female", "5.0"), ("SCORE", "5.0"), ("Female", "(120)"), ("BASE", "(120)")]), "a header row is no pair"
+    assert {r.confidence for r in found if r.field_name.startswith(("Male", "Female"))} == {0.9}
+    assert {r.confidence for r in found if r.field_name.startswith(("SCORE", "BASE"))} == {0.8}
+
+
+def test_a_number_beside_its_label_takes_its_unit_and_no_header():
+    found = pairs(page("Physical Characteristics",
+                       "Tobacco Rod Length      64   mm",
+                       "Filter Plug Length      20   mm"))
+    assert {name: r.value for name, r in found.items()} == {"Tobacco Rod Length": "64 mm",
+                                                            "Filter Plug Length": "20 mm"}
+
+
+def test_rows_that_alternate_label_and_value():
+    found = pairs(page("Maker     AMF      Labels     White", "Please call 555 1234 today"))
+    assert {name: r.value for name, r in found.items()} == {"Maker": "AMF", "Labels": "White"}
+
+
+def test_a_row_label_on_two_lines():
+    first, second = page("STRENGTH        4.31     4.59"), page("(7=Stronger)", "")
+    second = [t.model_copy(update={"bbox": (t.bbox[0], t.bbox[1] + 0.008, t.bbox[2], t.bbox[3] + 0.008),
+                                   "line": (1, 0, 1)}) for t in second]
+    found = auto_pairs(first + second)
+    assert [(r.field_name, r.value) for r in found] == [("STRENGTH (7=Stronger)", "4.31"),
+                                                        ("STRENGTH (7=Stronger) (2)", "4.59")]
