@@ -104,7 +104,7 @@ def _number_pairs(value: Phrase, header: Phrase | None, phrases: list[Phrase], r
         head = left[0]
     found = []
     if head is not None:
-        found.append(typed_pair(label_text(_with_next_line(head, phrases, rows)), words, CONFIDENCE["right"]))
+        found.append(typed_pair(label_text(_whole_label(head, phrases, rows)), words, CONFIDENCE["right"]))
     if (head is None or table_row) and header is not None:
         found.append(typed_pair(label_text(header.words), words, CONFIDENCE["below"]))
     return found
@@ -119,26 +119,24 @@ def _column_header(value: Phrase, phrases: list[Phrase]) -> Phrase | None:
     return header if header is not None and header.label else None
 
 
-def _with_next_line(head: Phrase, phrases: list[Phrase], rows: dict) -> list[Token]:
-    """The label's words, and those of the label lines right under it that start no row of their own."""
-    words = list(head.words)
-    bottom = head.box[3]
-    taken = {id(head)}
-    while True:
-        box = union(t.bbox for t in words)
-        under = [p for p in phrases if id(p) not in taken and p.page == head.page
-                 and p.box[1] >= bottom - NEXT_LINE * head.height
-                 and min(p.box[2], box[2]) - max(p.box[0], box[0]) > COLUMN_OVERLAP * min(p.box[2] - p.box[0],
-                                                                                       box[2] - box[0])]
-        if not under:
-            return words
-        nearest = min(under, key=lambda p: p.box[1])
-        own_row = any(not q.shares_row(head) for q in rows[id(nearest)] if q is not nearest)
-        if nearest.box[1] - bottom > NEXT_LINE * head.height or not nearest.label or own_row:
-            return words
-        words += nearest.words
-        bottom = nearest.box[3]
-        taken.add(id(nearest))
+def _whole_label(head: Phrase, phrases: list[Phrase], rows: dict) -> list[Token]:
+    """The label's words, with those of the label lines right under it that start no row of their own (a line
+    above is more often a heading than the label's start: measured on the tuning forms)."""
+    lines = [head]
+    while (line := _line_under(head, lines, phrases, rows)) is not None:
+        lines.append(line)
+    return [word for line in lines for word in line.words]
+
+
+def _line_under(head: Phrase, lines: list[Phrase], phrases: list[Phrase], rows: dict) -> Phrase | None:
+    edge = lines[-1]
+    slack = NEXT_LINE * edge.height
+    under = [p for p in phrases if p not in lines and p.over(edge) and p.box[1] >= edge.box[3] - slack]
+    if not under:
+        return None
+    nearest = min(under, key=lambda p: p.box[1])
+    own_row = any(not q.shares_row(head) for q in rows[id(nearest)] if q is not nearest)
+    return nearest if nearest.box[1] - edge.box[3] <= slack and nearest.label and not own_row else None
 
 
 def _alternating_pair(value: Phrase, row: list[Phrase]) -> list[FieldResult]:
