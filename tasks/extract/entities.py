@@ -64,6 +64,8 @@ HEADER_DEPTH = 0.25
 DOCUMENT_TITLES = {"receipt", "invoice", "tax invoice", "official receipt", "cash bill", "bill", "welcome", "copy",
                    "simplified tax invoice", "cash sales", "quotation", "rechnung", "facture", "factuur", "quittung"}
 """Lines (or words) that head a page without naming anyone."""
+REGISTRATION_LABELS = {"reg", "registration", "regn", "no", "number", "id"}
+"""Words after 'Company' that make it a label ('Company Reg No.'), not the end of a name."""
 REGISTRATION = re.compile(r"\([A-Z]{0,3}\d{4,}[\dA-Z-]*\)|[A-Z]{0,3}\d{5,}-[A-Z]")
 """A company's registration number written beside its name: '(SA0264195-T)', '(001451637-M)'."""
 STREET_WORDS = {
@@ -96,7 +98,8 @@ REGION_OF_CURRENCY = {"RM": "MY", "MYR": "MY", "£": "GB", "GBP": "GB", "$": "US
 YEAR_FIRST = re.compile(r"(?<![\d.])\d{4}[/.]\d{1,2}[/.]\d{1,2}(?![\d.])")
 SHORT_YEAR = re.compile(rf"(?<![\w.])\d{{1,2}}[- ](?:{MONTH_NAMES})\.?[- ,]+'?\d{{2}}(?![\w.])", re.IGNORECASE)
 """Written dates normalise.DATE leaves to dateparser: year first with '/' or '.', and month names with 2-digit years."""
-CONFIDENCE = {"date": 0.9, "amount": 0.85, "legal_form": 0.85, "business": 0.5, "header": 0.55, "email": 0.95,
+CONFIDENCE = {"date": 0.9, "amount": 0.85, "legal_form": 0.85, "business": 0.5, "header": 0.55,
+              "business_header": 0.85, "email": 0.95,
               "phone_labelled": 0.9, "phone": 0.7, "iban": 0.95, "vat_labelled": 0.95, "vat": 0.75, "bic": 0.85,
               "reference": 0.6, "address_full": 0.9, "address": 0.6}
 
@@ -347,7 +350,7 @@ def _organisations(lines: list[list[Token]], index: int) -> Iterator[Entity]:
     for end in range(len(line) - 1, -1, -1):
         original = line[end].text
         if keys[end] in LEGAL_FORMS and original[:1].isupper() and (end > 0 or _name_above(lines, index)):
-            if end + 1 < len(line) and keys[end + 1] in LEGAL_FORMS:
+            if end + 1 < len(line) and (keys[end + 1] in LEGAL_FORMS or keys[end + 1] in REGISTRATION_LABELS):
                 continue
             start = _name_start(line, end)
             words = line[start:end + 1]
@@ -380,7 +383,8 @@ def _header_name(lines: list[list[Token]]) -> list[Entity]:
         if capitalised and letters >= 3 and letters >= 0.7 * len(text.replace(" ", "")) and ":" not in text \
                 and not (_address_score(line) or 0) and not DOCUMENT_TITLES & {text.lower().strip(" .*-"),
                                                                           *(t.text.lower() for t in line)}:
-            return [_organisation(line, "header")]
+            business = any(_legal_form_key(t.text) in BUSINESS_WORDS for t in line)
+            return [_organisation(line, "business_header" if business else "header")]
     return []
 
 

@@ -160,3 +160,17 @@ def test_lines_one_above_the_other_are_never_merged_into_one():
     split = Token(text="RM", bbox=(0.62, 0.105, 0.66, 0.14), page_number=1, line=(1, 0, 2))
     assert [[t.text for t in row] for row in _lines([upper, lower, split])] == [
         ["LIGHT ROOM GALLERY SDN BHD", "RM"], ["NO:28, JALAN ASTANA 1C"]]
+
+
+def test_company_before_a_registration_label_ends_no_name():
+    found = entities("GL HANDICRAFT & TAILORING", "55100 KUALA LUMPUR", "MALAYSIA", "Company Reg No.:75495-W",
+                     kind="organisation")
+    assert "MALAYSIA Company" not in [e.value for e in found]
+
+
+def test_a_trade_name_heading_the_page_outranks_a_company_lower_down():
+    found = entities("PERNIAGAAN ZHENG HUI", "NO.59 JALAN PERMAS 9/6", "81750 JOHOR BAHRU", "", "", "",
+                     "Supplied by GOGIANT ENGINEERING (M) SDN BHD", kind="organisation")
+    [header] = [e for e in found if e.subtype == "business_header"]
+    [legal] = [e for e in found if e.subtype == "legal_form"]
+    assert header.value == "PERNIAGAAN ZHENG HUI" and header.confidence >= legal.confidence
