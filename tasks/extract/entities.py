@@ -64,6 +64,7 @@ HEADER_DEPTH = 0.25
 DOCUMENT_TITLES = {"receipt", "invoice", "tax invoice", "official receipt", "cash bill", "bill", "welcome", "copy",
                    "simplified tax invoice", "cash sales", "quotation", "rechnung", "facture", "factuur", "quittung"}
 """Lines (or words) that head a page without naming anyone."""
+TITLE_KEYS = {title.replace(" ", "") for title in DOCUMENT_TITLES}
 REGISTRATION_LABELS = {"reg", "registration", "regn", "no", "number", "id"}
 """Words after 'Company' that make it a label ('Company Reg No.'), not the end of a name."""
 REGISTRATION = re.compile(r"\([A-Z]{0,3}\d{4,}[\dA-Z-]*\)|[A-Z]{0,3}\d{5,}-[A-Z]")
@@ -79,7 +80,7 @@ STREET_WORDS = {
 STREET_SUFFIXES = ("straße", "strasse", "str", "weg", "platz", "allee", "gasse", "straat", "laan", "plein", "gracht")
 """Street words written as the end of a compound ('Hauptstraße', 'Kalverstraat')."""
 POSTCODE = re.compile(
-    r"(?<![\w.,])(?:\d{5}(?:-\d{4})?(?= [A-Za-zÀ-ÿ])"  # 10115 Berlin, 81100 JOHOR BAHRU, 75001 Paris
+    r"(?<![\w.])(?<!\d,)(?:\d{5}(?:-\d{4})?(?=,? [A-Za-zÀ-ÿ])"  # 10115 Berlin, 'Tampoi,81200 Johor', '50490, KL'
     r"|[A-Z]{2},? \d{5}(?:-\d{4})?"  # IL 62704
     r"|\d{4} ?[A-Z]{2}(?= [A-Z])"  # 1012 AB Amsterdam
     r"|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}"  # SW1A 1AA
@@ -479,8 +480,15 @@ def _joined(lines: list[list[Token]], scores: list[int | None], upper: int, lowe
     if scores[upper] and scores[lower]:
         return True
     plain = lower if scores[lower] == 0 else upper
+    if _is_title(lines[plain]):
+        return False
     after_postcode = plain == lower and POSTCODE.search(" ".join(t.text for t in lines[upper])) is not None
     return (lines[upper][-1].text.endswith(",") or after_postcode) and _plain_words(lines[plain])
+
+
+def _is_title(line: list[Token]) -> bool:
+    """A document's title, however OCR spaced it ('TAXINVOICE')."""
+    return "".join(t.text for t in line).lower().strip(" .*-") in TITLE_KEYS
 
 
 def _continues(upper: list[Token], lower: list[Token]) -> bool:

@@ -104,6 +104,10 @@ def test_legal_form_alone_on_its_line_takes_the_name_above():
     (("Acme Widgets Ltd, 221B Baker Street, London NW1 6XE",), "221B Baker Street, London NW1 6XE"),
     (("Best Foods Inc.", "2536 Maple St", "Austin, TX 78733", "Date: 01/02/2020"), "2536 Maple St Austin, TX 78733"),
     (("Van Dijk B.V.", "Kalverstraat 92", "1012 PH Amsterdam"), "Kalverstraat 92 1012 PH Amsterdam"),
+    (("UNIHAKKA INTERNATIONAL SDN BHD", "12, Jalan Tampoi 7/4,Kawasan Perindustrian", "Tampoi,81200 Johor Bahru, Johor",
+      "TAXINVOICE"), "12, Jalan Tampoi 7/4,Kawasan Perindustrian Tampoi,81200 Johor Bahru, Johor"),
+    (("BENS INDEPENDENT GROCER SDN. BHD", "Lot 6, Jalan Batai,", "Plaza Batai, Damansara Heights",
+      "50490, Kuala Lumpur", "T: 03-2093 7358"), "Lot 6, Jalan Batai, Plaza Batai, Damansara Heights 50490, Kuala Lumpur"),
 ])
 def test_addresses_over_consecutive_lines(rows, expected):
     [address] = entities(*rows, kind="address")
