@@ -9,6 +9,7 @@ from pydantic import Field
 from blocks.loading import default_results_uri
 from flows.batch import batch
 from tasks.batch import DEFAULT_BATCH_SIZE
+from tasks.extract.job import OPERATION as EXTRACT, resolve_schema
 from tasks.fetch import SUPPORTED_SUFFIXES
 from tasks.ingest import IngestionSummary, completed_sources_task, list_documents_task, plan_ingestion
 from tasks.models import Operation, ProcessOptions
@@ -31,7 +32,7 @@ def scheduled_ingestion(
         prefix_uri: Where the documents are: a local folder or s3://bucket/prefix (listed recursively).
         suffixes: Which files are documents, by name ending (any case).
         operation: What to do with each document.
-        options: How to read each document; a document done with other options is done again.
+        options: How to read each document; a document done with other options (or schema) is done again.
         batch_size: Documents processed at once.
         results_uri: Where the Parquet results go (default: $DOCUFORGE_RESULTS_URI,
             else the docuforge-results block, else ./docuforge-data/results).
@@ -41,7 +42,8 @@ def scheduled_ingestion(
     """
     store_uri = results_uri or default_results_uri()
     listed = list_documents_task(prefix_uri, suffixes)
-    done = completed_sources_task(store_uri, operation, options)
+    fingerprint = resolve_schema(fields_schema).fingerprint() if operation == EXTRACT else None
+    done = completed_sources_task(store_uri, operation, options, fingerprint)
     plan = plan_ingestion(listed, done, max_documents)
     get_run_logger().info("%s: %d documents listed, %d already done, %d to process now, %d left for later",
                           prefix_uri, plan.listed, plan.skipped, len(plan.pending), plan.deferred)

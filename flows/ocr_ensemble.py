@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from prefect import flow, task, unmapped
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from tasks.ensemble import DetectedPage, EngineReadings, detect_page, line_detector, recognise_page, vote_page
@@ -53,12 +54,21 @@ def ocr_ensemble(job: Job, plans: list[PagePlan]) -> list[PageSummary]:
     per_page = [[readings[engine][i] for engine in engines] for i in range(len(plans))]
     voted = vote_page_task.map(unmapped(job), detected, per_page)
     pages = []
-    for plan, future in zip(plans, voted):
+    for plan, detection, page_readings, future in zip(plans, detected, per_page, voted):
         state = future.wait() or future.state
         pages.append(future.result() if state.is_completed()
-                     else failed_page(job, plan.page_number, future.result(raise_on_failure=False)))
+                     else failed_page(job, plan.page_number, _first_error([detection, *page_readings, future])))
     emit(EventName.ocr_completed, job.job_id, job.document.source_uri, {
         "job_id": job.job_id, "pages": len(pages), "engines": [line_detector(job.options), *engines],
         "mode": job.options.ocr_mode, "pages_failed": sum(page.status == "failed" for page in pages),
     })
     return pages
+
+
+def _first_error(steps: list[PrefectFuture]) -> BaseException:
+    """Why a page's steps stopped: the error of the first that failed (the steps after it never ran)."""
+    for step in steps:
+        state = step.wait() or step.state
+        if state.is_failed() or state.is_crashed():
+            return step.result(raise_on_failure=False)
+    return steps[-1].result(raise_on_failure=False)

@@ -1,5 +1,5 @@
 """process_document: fetch → validate → text layer → render → enhance → layout → OCR → tables and figures →
-post-process → store → event."""
+post-process → store → (operation=extract: fields) → documents row → event."""
 from __future__ import annotations
 
 import os
@@ -19,7 +19,8 @@ from blocks.loading import default_results_uri, ocr_options
 from flows.ocr_ensemble import ocr_ensemble
 from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
-from tasks.extract.job import resolve_schema, run_extraction
+from tasks.extract.job import emit_extraction, resolve_schema, run_extraction
+from tasks.extract.schema import ExtractionSchema
 from tasks.fetch import fetch_document_task, redact_uri
 from tasks.models import (
     Document, Job, JobSummary, Operation, PageResult, PageSummary, ProcessOptions, job_id_for, parse_page_ranges,
@@ -29,7 +30,7 @@ from tasks.progress import PageProgress
 from tasks.recovery import emit_processing_error, retryable_category
 from tasks.report import publish_job_summary
 from tasks.settings import get_settings
-from tasks.store import JobWriter, ResultsStore, options_column, store_results_task
+from tasks.store import JobWriter, ResultsStore, options_column, store_document_task, store_pages_task
 
 
 @flow(name="process-document", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
@@ -62,13 +63,9 @@ def process_document(
     job = None
     try:
         schema = resolve_schema(fields_schema) if operation == "extract" else None
-        job = start_job(source, operation, options, work_dir, started_at)
+        job = start_job(source, operation, options, work_dir, started_at, schema)
         pages = read_pages(job)
-        summary = finish_job(job, pages, store_uri, attempt, fields_schema)
-        if schema is not None and summary.status != "failed":
-            extraction = run_extraction(job.job_id, summary.source_uri, job.started_at.date().isoformat(), schema,
-                                        store_uri)
-            summary.extraction = extraction.model_dump(mode="json")
+        summary = finish_job(job, pages, store_uri, attempt, fields_schema, schema)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
         summary = record_failure(job, source, operation, options, started_at, store_uri, exc, attempt,
                                  fields_schema)
@@ -80,11 +77,13 @@ def process_document(
     return Completed(message=f"{summary.status}: {summary.num_pages} pages", data=summary)
 
 
-def start_job(source: str, operation: Operation, options: ProcessOptions, work_dir: str,
-              started_at: datetime) -> Job:
+def start_job(source: str, operation: Operation, options: ProcessOptions, work_dir: str, started_at: datetime,
+              schema: ExtractionSchema | None = None) -> Job:
     document = fetch_document_task(source, work_dir, options.limits)
-    return Job(job_id=job_id_for(document.document_id, operation, options), operation=operation, options=options,
-               work_dir=work_dir, started_at=started_at, document=document)
+    fingerprint = schema.fingerprint() if schema else None
+    return Job(job_id=job_id_for(document.document_id, operation, options, fingerprint), operation=operation,
+               options=options, work_dir=work_dir, started_at=started_at, document=document,
+               schema_fingerprint=fingerprint)
 
 
 def read_pages(job: Job) -> list[PageSummary]:
@@ -138,18 +137,28 @@ def _result_or(future: PrefectFuture, fallback: PageSummary) -> PageSummary:
 
 
 def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int = 1,
-               fields_schema: dict | str | None = None) -> JobSummary:
+               fields_schema: dict | str | None = None, schema: ExtractionSchema | None = None) -> JobSummary:
+    """The pages' rows, an extraction's fields, then the documents row and the events: whoever sees the row or an
+    event finds the rest of the job in place."""
     failed = sum(page.status == "failed" for page in pages)
     status = "failed" if failed == len(pages) else "partial" if failed else "completed"
     summary = _summary(job, pages, status, store_uri)
     if status == "failed":
         summary.error_category, summary.error = _first_page_error(pages)
+    day = job.started_at.date().isoformat()
+    store_pages_task(store_uri, job.job_id, job.operation, day, [page.path for page in pages])
+    extraction = None
+    if schema is not None and status != "failed":
+        extraction = run_extraction(job.job_id, summary.source_uri, day, schema, store_uri)
+        summary.extraction = extraction.model_dump(mode="json")
     row = _document_row(summary, job.document, job.options, job.started_at,
-                        engines=sorted({e for page in pages for e in page.engines}))
-    store_results_task(store_uri, job.job_id, job.operation, job.started_at.date().isoformat(),
-                       [page.path for page in pages], row)
+                        engines=sorted({e for page in pages for e in page.engines}),
+                        schema_fingerprint=job.schema_fingerprint)
+    store_document_task(store_uri, job.job_id, job.operation, day, row)
     event = EventName.document_failed if status == "failed" else EventName.document_processed
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
+    if extraction is not None:
+        emit_extraction(extraction)
     if status == "failed":
         emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt,
                               fields_schema)
@@ -175,10 +184,13 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
                          error=error.message, num_pages=document.num_pages if document else 0,
                          results_uri=store_uri, duration_ms=_ms_between(started_at, datetime.now(UTC)))
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
-    writer.commit(_document_row(summary, document, options, started_at, engines=[]))
-    emit(EventName.document_failed, job_id, uri, _event_payload(summary))
-    emit_processing_error(summary, options, error.retryable, attempt, fields_schema)
-    publish_job_summary(summary)
+    try:
+        writer.commit(_document_row(summary, document, options, started_at, engines=[],
+                                    schema_fingerprint=job.schema_fingerprint if job else None))
+    finally:  # a results store that is down takes the row, not the events that let recovery run the job again
+        emit(EventName.document_failed, job_id, uri, _event_payload(summary))
+        emit_processing_error(summary, options, error.retryable, attempt, fields_schema)
+        publish_job_summary(summary)
     return summary
 
 
@@ -203,13 +215,13 @@ def _first_page_error(pages: list[PageSummary]) -> tuple[str, str]:
 
 
 def _document_row(summary: JobSummary, document: Document | None, options: ProcessOptions,
-                  started_at: datetime, engines: list[str]) -> dict:
+                  started_at: datetime, engines: list[str], schema_fingerprint: str | None = None) -> dict:
     return {
         "document_id": summary.document_id, "source_uri": summary.source_uri,
         "mime_type": document.mime_type if document else None,
         "size_bytes": document.size_bytes if document else None, "num_pages": summary.num_pages,
         "status": summary.status, "error_category": summary.error_category, "error": summary.error,
-        "ocr_mode": options.ocr_mode, "engines": engines, "options": options_column(options),
+        "ocr_mode": options.ocr_mode, "engines": engines, "options": options_column(options, schema_fingerprint),
         "pages_ok": summary.pages_ok, "pages_failed": summary.pages_failed, "started_at": started_at,
         "finished_at": datetime.now(UTC), "duration_ms": summary.duration_ms,
     }

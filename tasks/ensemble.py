@@ -38,6 +38,8 @@ STANDING = 1.5
 about wide)."""
 WIDE_GAP = 1.0
 """A gap between two words at least this many times their height is a column gap, not a space misread."""
+MIN_TEXT_PIXELS = 8
+"""A page image less wide or high than this holds no legible character (a 1×1 tracking pixel): it is blank."""
 BLOCKS = TypeAdapter(list[Block])
 
 
@@ -72,7 +74,7 @@ def detect_page(job: Job, plan: PagePlan) -> DetectedPage:
     image = render_page(job.document, plan.page_number, options.dpi, image_dir(job), options.limits.max_pixels,
                         options.enhance.grayscale)
     blocks_path = os.path.join(image_dir(job), f"page-{plan.page_number:04d}.lines.json")
-    if is_blank(image.path):
+    if min(image.width, image.height) < MIN_TEXT_PIXELS or is_blank(image.path):
         Path(blocks_path).write_bytes(BLOCKS.dump_json([]))
         return DetectedPage(image=image, blocks_path=blocks_path, blank=True)
     detector = line_detector(options)

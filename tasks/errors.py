@@ -1,6 +1,7 @@
 """Typed errors. Each carries a category and whether retrying can help; callers decide from those, never from messages."""
 from __future__ import annotations
 
+import errno
 from enum import StrEnum
 
 
@@ -86,6 +87,27 @@ def as_docuforge_error(exc: BaseException) -> DocuforgeError:
         return exc
     if isinstance(exc, MemoryError):
         return ResourceLimit("out of memory")
+    if isinstance(exc, OSError):
+        return _os_error(exc)
+    return InternalError(f"{type(exc).__name__}: {exc}")
+
+
+def _os_error(exc: OSError) -> DocuforgeError:
+    """Operating-system errors by their kind. Every network client Docuforge uses types its own timeouts where it is
+    called, so a builtin TimeoutError that gets here is a wait on local work, Prefect's timeout_seconds among them:
+    the work took too long (resource), and running it again would take as long."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, ConnectionError):
+        return NetworkError(f"{where}connection failed ({reason})")
+    if isinstance(exc, TimeoutError):
+        return ResourceLimit(f"{where}timed out ({reason})")
+    if isinstance(exc, FileNotFoundError):
+        return NotFound(f"{where}no such file or folder")
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+        return BadInput(f"{where}not allowed ({reason}); check the permissions of this location")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ResourceLimit(f"{where}no space left ({reason}); free some or use another location")
     return InternalError(f"{type(exc).__name__}: {exc}")
 
 

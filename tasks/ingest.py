@@ -53,12 +53,13 @@ def _list_s3(prefix_uri: str) -> list[Listed]:
         raise aws_error(exc, prefix_uri, "S3") from exc
 
 
-def completed_sources(results_uri: str, operation: str, options: ProcessOptions) -> dict[str, datetime]:
-    """Source → when its latest completed job with this operation and these options started."""
+def completed_sources(results_uri: str, operation: str, options: ProcessOptions,
+                      schema_fingerprint: str | None = None) -> dict[str, datetime]:
+    """Source → when its latest completed job with this operation, these options and this fields schema started."""
     rows = ResultsStore(results_uri).dataset("documents").to_table(
         columns=["source_uri", "started_at"],
         filter=(ds.field("operation") == operation) & (ds.field("status") == "completed")
-        & (ds.field("options") == options_column(options)),
+        & (ds.field("options") == options_column(options, schema_fingerprint)),
     ).to_pylist()
     latest: dict[str, datetime] = {}
     for row in rows:

@@ -54,8 +54,12 @@ class Limits(BaseModel):
     )
 
 
+MIN_DPI = 50
+"""The least resolution worth reading a page at."""
+
+
 class ProcessOptions(BaseModel):
-    dpi: int = Field(300, ge=50, le=1200, description="Resolution pages are rendered at for OCR")
+    dpi: int = Field(300, ge=MIN_DPI, le=1200, description="Resolution pages are rendered at for OCR")
     pages: str | None = Field(None, description="Page ranges to process, e.g. '1-3,7' (default: all)")
     ocr_mode: OcrMode = Field("auto", description="fast: Tesseract alone; auto: the line detector's engine, doubtful "
                                                    "lines read again by the next engine; ensemble: every engine")
@@ -166,6 +170,8 @@ class Job(BaseModel):
     work_dir: str
     started_at: datetime
     document: Document
+    schema_fingerprint: str | None = None
+    """operation=extract: its fields schema's fingerprint (part of the job's identity)."""
 
 
 class PageImage(BaseModel):
@@ -243,9 +249,16 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def job_id_for(document_key: str, operation: str, options: ProcessOptions) -> str:
-    """The same document, operation and options always give the same job (and so the same files)."""
-    payload = json.dumps([document_key, operation, options.fingerprint()], sort_keys=True)
+def output_key(options: ProcessOptions, schema_fingerprint: str | None = None) -> dict:
+    """What a job's output depends on besides its document and operation: the options that change it and, for an
+    extraction, its fields schema (`ExtractionSchema.fingerprint`)."""
+    return options.fingerprint() | ({"fields_schema": schema_fingerprint} if schema_fingerprint else {})
+
+
+def job_id_for(document_key: str, operation: str, options: ProcessOptions,
+               schema_fingerprint: str | None = None) -> str:
+    """The same document, operation, options and schema always give the same job (and so the same files)."""
+    payload = json.dumps([document_key, operation, output_key(options, schema_fingerprint)], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import pypdfium2
 
+from tasks.errors import CorruptDocument
+
 _lock = threading.Lock()
 
 
@@ -15,6 +17,13 @@ def pdf_page(path: str, page_number: int) -> Iterator[pypdfium2.PdfPage]:
     with _lock:
         pdf = pypdfium2.PdfDocument(path)
         try:
-            yield pdf[page_number - 1]
+            yield _loaded(pdf, page_number)
         finally:
             pdf.close()
+
+
+def _loaded(pdf: pypdfium2.PdfDocument, page_number: int) -> pypdfium2.PdfPage:
+    try:
+        return pdf[page_number - 1]
+    except pypdfium2.PdfiumError as exc:
+        raise CorruptDocument(f"this page of the PDF is damaged and cannot be loaded (PDFium: {exc})") from exc

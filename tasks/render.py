@@ -13,8 +13,9 @@ from pathlib import Path
 from pdf2image import convert_from_path
 from PIL import Image, ImageOps
 
-from tasks.errors import CorruptDocument
-from tasks.models import BBox, Document, PageImage
+from tasks.errors import CorruptDocument, ResourceLimit
+from tasks.fetch import PIL_READ_ERRORS
+from tasks.models import MIN_DPI, BBox, Document, PageImage
 from tasks.pdfium import pdf_page
 from tasks.settings import get_settings
 
@@ -73,14 +74,26 @@ def page_size(pdf_path: str, page_number: int) -> tuple[float, float]:
 
 
 def _dpi_within(path: str, page_number: int, max_pixels: int) -> int:
-    """The highest resolution at which the page stays under the pixel limit (huge pages get less)."""
+    """The highest resolution at which the page stays under the pixel limit (huge pages get less, down to
+    MIN_DPI)."""
     width_pt, height_pt = page_size(path, page_number)
-    return max(1, int(72 * math.sqrt(max_pixels / max(width_pt * height_pt, 1.0))))
+    dpi = int(72 * math.sqrt(max_pixels / max(width_pt * height_pt, 1.0)))
+    if dpi < MIN_DPI:
+        pixels = round(width_pt * height_pt * (MIN_DPI / 72) ** 2)
+        raise ResourceLimit(
+            f"the page is {width_pt / 72:,.0f} × {height_pt / 72:,.0f} inches: even at {MIN_DPI} dpi, the"
+            f" least worth reading, it would be {pixels:,} pixels, over the limit of {max_pixels:,}"
+        )
+    return dpi
 
 
 def _extract_image_frame(path: str, page_number: int, out_dir: str, stem: str, grayscale: bool) -> PageImage:
     with Image.open(path) as image:
-        image.seek(page_number - 1)
+        try:
+            image.seek(page_number - 1)
+            image.load()
+        except PIL_READ_ERRORS as exc:
+            raise CorruptDocument(f"the image data is damaged or cut short and cannot be decoded ({exc})") from exc
         dpi = _image_dpi(image)
         frame = ImageOps.exif_transpose(image)
         frame = frame.convert("L" if grayscale else "RGB")

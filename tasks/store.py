@@ -11,7 +11,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,9 @@ import pyarrow.parquet as pq
 from prefect import task
 
 from blocks.storage import s3_bucket, s3_client, split_s3_uri
-from tasks.models import BBox, Block, PageResult, ProcessOptions, Table
+from tasks.aws_errors import AWS_ERRORS, aws_error
+from tasks.errors import as_docuforge_error
+from tasks.models import BBox, Block, PageResult, ProcessOptions, Table, output_key
 from tasks.retry import retry_if_retryable
 
 BBOX = pa.struct([("x0", pa.float32()), ("y0", pa.float32()), ("x1", pa.float32()), ("y1", pa.float32())])
@@ -96,9 +99,10 @@ JOB_TABLES = tuple(name for name, schema in SCHEMAS.items() if "job_id" in schem
 """The tables a job writes (one file per job each); the others are written by their own flows."""
 
 
-def options_column(options: ProcessOptions) -> str:
-    """The `options` column of documents and batches: the options that change a job's output, as JSON."""
-    return json.dumps(options.fingerprint(), sort_keys=True)
+def options_column(options: ProcessOptions, schema_fingerprint: str | None = None) -> str:
+    """The `options` column of documents and batches: what changes a job's output besides its document and
+    operation (`output_key`), as JSON."""
+    return json.dumps(output_key(options, schema_fingerprint), sort_keys=True)
 
 
 def arrow_rows(table: str, rows: list[dict]) -> pa.Table:
@@ -155,6 +159,19 @@ def _lines_in_order(blocks: list[Block]):
             yield block_id, line
 
 
+@contextmanager
+def typed_store_errors(root: str) -> Iterator[None]:
+    """Failures to write the results dataset at `root` as typed errors, the one mapping for the store: S3's by
+    `aws_error` (an outage is a retryable network error), the file system's and pyarrow's by their kind (a full
+    disk is a resource error)."""
+    try:
+        yield
+    except AWS_ERRORS as exc:
+        raise aws_error(exc, root, "S3") from exc
+    except OSError as exc:
+        raise as_docuforge_error(exc) from exc
+
+
 class ResultsStore:
     """A results root: a local folder or s3://bucket/prefix."""
 
@@ -172,21 +189,23 @@ class ResultsStore:
     def publish(self, local_file: str | None, table: str, operation: str, day: date | str, job_id: str) -> None:
         """Put a job's file for one table in place (or remove it when None), then drop stale copies."""
         key = self.key(table, operation, day, job_id)
-        if local_file is not None:
-            self._put(local_file, key)
-        for stale in self._copies(table, operation, job_id):
-            if stale != key or local_file is None:
-                self._delete(stale)
+        with typed_store_errors(self.uri):
+            if local_file is not None:
+                self._put(local_file, key)
+            for stale in self._copies(table, operation, job_id):
+                if stale != key or local_file is None:
+                    self._delete(stale)
 
     def uri_of(self, key: str) -> str:
         return f"{self.uri}/{key}"
 
     def replace_files(self, prefix: str, files: dict[str, str]) -> None:
         """Put each local file at its key (under prefix), then remove whatever else lies under prefix."""
-        for key, local_file in files.items():
-            self._put(local_file, key)
-        for stale in set(self._keys(prefix)) - set(files):
-            self._delete(stale)
+        with typed_store_errors(self.uri):
+            for key, local_file in files.items():
+                self._put(local_file, key)
+            for stale in set(self._keys(prefix)) - set(files):
+                self._delete(stale)
 
     def dataset(self, table: str) -> ds.Dataset:
         """The table as a pyarrow dataset (what DuckDB, pandas and Spark see, without Docuforge code)."""
@@ -207,7 +226,7 @@ class ResultsStore:
 
     def write(self, table: str, operation: str, day: date | str, file_id: str, rows: list[dict]) -> None:
         """Replace one file of a small table (e.g. a batch's row) with these rows, written at once."""
-        with tempfile.TemporaryDirectory(prefix="docuforge-rows-") as folder:
+        with typed_store_errors(self.uri), tempfile.TemporaryDirectory(prefix="docuforge-rows-") as folder:
             local = os.path.join(folder, f"{table}.parquet")
             pq.write_table(arrow_rows(table, rows), local)
             self.publish(local, table, operation, day, file_id)
@@ -265,7 +284,8 @@ class JobWriter:
 
     def __init__(self, store: ResultsStore, job_id: str, operation: str, day: date | str):
         self.store, self.job_id, self.operation, self.day = store, job_id, operation, day
-        self._dir = tempfile.mkdtemp(prefix=f"docuforge-rows-{job_id[:8]}-")
+        with typed_store_errors(store.uri):
+            self._dir = tempfile.mkdtemp(prefix=f"docuforge-rows-{job_id[:8]}-")
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[dict]] = {name: [] for name in JOB_TABLES}
         self._crops: dict[str, str] = {}
@@ -276,7 +296,8 @@ class JobWriter:
         pending = self._pending[table]
         pending.extend(rows)
         if len(pending) >= self.FLUSH_ROWS:
-            self._flush(table)
+            with typed_store_errors(self.store.uri):
+                self._flush(table)
 
     def add_page(self, page: PageResult) -> None:
         uris = []
@@ -287,22 +308,28 @@ class JobWriter:
         for table, rows in page_rows(self.job_id, page, uris).items():
             self.add(table, rows)
 
+    def publish_tables(self) -> None:
+        """Publish the figure crops and every table of the job but documents."""
+        self.store.replace_files(self._crops_prefix, self._crops)
+        for table in JOB_TABLES:
+            if table != "documents":
+                self._publish(table)
+
     def commit(self, document_row: dict) -> None:
         """Publish the figure crops and every table of the job; the documents row goes last, so 'completed'
         implies the rest."""
         try:
-            self.store.replace_files(self._crops_prefix, self._crops)
-            for table in JOB_TABLES:
-                if table != "documents":
-                    self._publish(table)
+            self.publish_tables()
             self.add("documents", [document_row | {"job_id": self.job_id}])
             self._publish("documents")
         finally:
-            shutil.rmtree(self._dir, ignore_errors=True)
+            self.discard()
 
     def discard(self) -> None:
+        """Drop the local files, published or not (a writer that failed may fail again as it closes)."""
         for writer in self._writers.values():
-            writer.close()
+            with suppress(OSError):
+                writer.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def _flush(self, table: str) -> None:
@@ -316,24 +343,32 @@ class JobWriter:
         rows.clear()
 
     def _publish(self, table: str) -> None:
-        self._flush(table)
-        writer = self._writers.pop(table, None)
-        if writer is not None:
-            writer.close()
+        with typed_store_errors(self.store.uri):
+            self._flush(table)
+            writer = self._writers.pop(table, None)
+            if writer is not None:
+                writer.close()
         local = os.path.join(self._dir, f"{table}.parquet") if writer is not None else None
         self.store.publish(local, table, self.operation, self.day, self.job_id)
 
 
-@task(name="store-results", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
-def store_results_task(store_uri: str, job_id: str, operation: str, day: str, page_paths: list[str],
-                       document_row: dict) -> str:
-    """Stream the page results from the work area into the results dataset."""
+def store_pages(store_uri: str, job_id: str, operation: str, day: str, page_paths: list[str]) -> None:
+    """Stream the page results from the work area into every table of the results dataset but documents."""
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, day)
     try:
         for path in page_paths:
             writer.add_page(PageResult.model_validate_json(Path(path).read_text()))
-    except BaseException:
+        writer.publish_tables()
+    finally:
         writer.discard()
-        raise
-    writer.commit(document_row)
-    return store_uri
+
+
+def store_document(store_uri: str, job_id: str, operation: str, day: str, document_row: dict) -> None:
+    """The job's documents row, written once the rest of the job is (so 'completed' implies the rest)."""
+    ResultsStore(store_uri).write("documents", operation, day, job_id, [document_row | {"job_id": job_id}])
+
+
+store_pages_task = task(name="store-results", retries=2, retry_delay_seconds=5,
+                        retry_condition_fn=retry_if_retryable)(store_pages)
+store_document_task = task(name="store-document-row", retries=2, retry_delay_seconds=5,
+                           retry_condition_fn=retry_if_retryable)(store_document)

@@ -1,5 +1,5 @@
 """An extraction job's steps over the results dataset: read the words back, run each method on its fields in
-parallel, validate, write the `fields` rows, send the event."""
+parallel, validate, write the `fields` rows; the event once the job's documents row is written."""
 from __future__ import annotations
 
 from prefect import task
@@ -129,10 +129,8 @@ def write_fields_task(store_uri: str, job_id: str, day: str, results: list[Field
 
 def run_extraction(job_id: str, source_uri: str, day: str, schema: ExtractionSchema,
                    store_uri: str) -> ExtractionSummary:
-    """In a flow: each method's fields as a task of its own, run side by side; then validate, store, event."""
+    """In a flow: each method's fields as a task of its own, run side by side; then validate and store."""
     futures = [extract_method_task.submit(method, store_uri, job_id, schema) for method in methods(schema)]
     results = combine(schema, [future.result() for future in futures])
     write_fields_task(store_uri, job_id, day, results)
-    summary = summarise(job_id, source_uri, schema, results, store_uri)
-    emit_extraction(summary)
-    return summary
+    return summarise(job_id, source_uri, schema, results, store_uri)

@@ -1,6 +1,7 @@
 """An extraction schema: which fields to find, of what type, by which method, with which label hints."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -85,6 +86,10 @@ class ExtractionSchema(BaseModel):
         if not names and not self.auto:
             raise ValueError("no fields (give fields, or auto: true for every key → value pair)")
         return self
+
+    def fingerprint(self) -> str:
+        """A hash of the whole schema as understood: another schema, another extraction job."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
 
 def parse_schema(document: dict, origin: str = "the schema") -> ExtractionSchema:

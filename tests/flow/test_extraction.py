@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from prefect.blocks.system import Secret
@@ -112,3 +113,40 @@ def test_ai_fields_are_read_by_the_configured_provider(benchmarks, tmp_path, llm
     [request] = llm_server.requests
     assert request.credential == "sk-flow-test", "the key from the Secret block the LLM block names"
     assert request.body["model"] == "claude-test" and "sk-flow-test" not in json.dumps(request.body)
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sample.pdf"
+NUMBER_SCHEMA = {"version": "1", "fields": {"invoice_number": {"type": "string", "pattern": r"DF-\d{4}-\d{4}"}}}
+TOTAL_SCHEMA = {"version": "1", "fields": {"total": {"type": "money", "hints": ["total due"]}}}
+
+
+def _extract(results: Path, schema: dict):
+    options = ProcessOptions(pages="1", tables=False, figures=False)
+    state = process_document(source=str(SAMPLE), operation="extract", fields_schema=schema, options=options,
+                             results_uri=str(results), return_state=True)
+    return state.result(raise_on_failure=False)
+
+
+def test_each_fields_schema_is_a_job_of_its_own_and_ingestion_tells_them_apart(tmp_path):
+    from tasks.extract.job import resolve_schema
+    from tasks.ingest import completed_sources
+
+    by_number, by_total = _extract(tmp_path, NUMBER_SCHEMA), _extract(tmp_path, TOTAL_SCHEMA)
+    assert by_number.status == by_total.status == "completed" and by_number.job_id != by_total.job_id
+    store = ResultsStore(str(tmp_path))
+    assert [r["field_name"] for r in store.read("fields", by_number.job_id).to_pylist()] == ["invoice_number"]
+    assert [r["field_name"] for r in store.read("fields", by_total.job_id).to_pylist()] == ["total"]
+
+    options = ProcessOptions(pages="1", tables=False, figures=False)
+    done = {name: completed_sources(str(tmp_path), "extract", options, resolve_schema(schema).fingerprint())
+            for name, schema in (("number", NUMBER_SCHEMA), ("invoice", "invoice"))}
+    assert str(SAMPLE) in done["number"] and done["invoice"] == {}, "another schema: the document is done again"
+
+
+def test_an_extraction_whose_fields_cannot_be_stored_is_never_reported_processed(tmp_path):
+    (tmp_path / "fields").write_text("a file where the fields table's folder would go")
+    summary = _extract(tmp_path, NUMBER_SCHEMA | {"name": "unstored"})  # a job no other test runs (events stay)
+    assert summary.status == "failed"
+    assert ResultsStore(str(tmp_path)).read("documents", summary.job_id).to_pylist()[0]["status"] == "failed"
+    assert wait_for_events(EventName.document_failed, summary.job_id)
+    assert wait_for_events(EventName.document_processed, summary.job_id, timeout=2) == []

@@ -183,3 +183,74 @@ def test_multi_page_tiff(tmp_path):
     assert summary.status == "completed" and list(pages.page_number) == [1, 2]
     assert list(pages.dpi) == [150, 150] and list(pages.rotation) == [0, 180]
     assert all("Total due: EUR 1,284.50" in text for text in pages.text)
+
+
+def _pdf(*objects: str) -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalog), with a correct cross-reference table."""
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _page_tree_loop(path: Path) -> None:
+    path.write_bytes(_pdf("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [2 0 R] /Count 1 >>"))
+
+
+def _huge_page(path: Path) -> None:
+    path.write_bytes(_pdf("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                          "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200000 200000] >>"))
+
+
+def _jpeg_cut_in_half(path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    whole = io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(whole, "JPEG")
+    path.write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+
+
+@pytest.mark.parametrize("name,make,category,says", [
+    ("loop.pdf", _page_tree_loop, "bad_input", "damaged"),
+    ("huge.pdf", _huge_page, "resource", "2,778 × 2,778 inches"),
+    ("half.jpg", _jpeg_cut_in_half, "bad_input", "cut short"),
+])
+def test_a_broken_document_fails_with_its_own_category_row_and_event(tmp_path, name, make, category, says):
+    make(tmp_path / name)
+    state, summary = run(tmp_path / name, tmp_path / "results")
+    assert state.is_failed() and summary.error_category == category and says in summary.error
+    row = ResultsStore(str(tmp_path / "results")).read("documents").to_pylist()[0]
+    assert row["status"] == "failed" and row["error_category"] == category and row["job_id"] == summary.job_id
+    event = wait_for_events(EventName.processing_error, summary.job_id)[0]
+    assert event.payload["error_category"] == category
+
+
+def test_a_one_pixel_image_is_a_blank_page(tmp_path):
+    """A 1×1 PNG (a tracking pixel) is a valid image with no text in it: read like a blank page."""
+    from PIL import Image
+
+    Image.new("L", (1, 1), 255).save(tmp_path / "pixel.png")
+    state, summary = run(tmp_path / "pixel.png", tmp_path / "results")
+    assert state.is_completed() and summary.status == "completed" and summary.num_pages == 1
+    page = ResultsStore(str(tmp_path / "results")).read("pages").to_pylist()[0]
+    assert page["status"] == "ok" and page["text"] == "" and page["n_words"] == 0
+
+
+def test_a_results_store_that_is_down_fails_as_a_retryable_network_error(moto_endpoint, monkeypatch, tmp_path):
+    from deployments.local_stack import free_port
+    from tasks.models import job_id_for, sha256_file
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    options = ProcessOptions(pages="1", tables=False, figures=False)  # a job no other test runs (events stay)
+    state = process_document(source=str(SAMPLE), options=options, results_uri="s3://results/out", return_state=True)
+    assert state.is_failed()
+    event = wait_for_events(EventName.processing_error, job_id_for(sha256_file(str(SAMPLE)), "parse", options))[0]
+    assert event.payload["error_category"] == "network" and event.payload["retryable"]

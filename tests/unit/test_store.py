@@ -1,3 +1,6 @@
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -5,6 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tasks.errors import NetworkError, NotFound
 from tasks.models import Block, Line, PageResult, Word
 from tasks.store import JOB_TABLES, SCHEMAS, JobWriter, ResultsStore
 
@@ -159,3 +163,56 @@ def _files(store: ResultsStore, folder: str) -> list[str]:
         listed = boto3.client("s3").list_objects_v2(Bucket=store.bucket_name, Prefix=f"{store.prefix}/{folder}/")
         return [o["Key"].removeprefix(f"{store.prefix}/") for o in listed.get("Contents", [])]
     return sorted(str(p.relative_to(store.uri)) for p in Path(store.uri, folder).rglob("*") if p.is_file())
+
+
+# ---- failures while writing, typed where they happen ----
+
+
+def test_an_s3_outage_while_writing_is_a_retryable_network_error(moto_endpoint, monkeypatch):
+    from deployments.local_stack import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(NetworkError) as caught:
+        _write(ResultsStore("s3://results/out"), "job1", "2026-11-24")
+    assert caught.value.retryable and "s3://results/out" in caught.value.message
+
+
+def test_a_missing_bucket_while_writing_is_not_found(moto_endpoint):
+    with pytest.raises(NotFound, match="NoSuchBucket"):
+        _write(ResultsStore("s3://no-such-bucket-here/out"), "job1", "2026-11-24")
+
+
+FILL_THEN_WRITE = """
+import os, sys, tempfile
+from datetime import UTC, datetime
+root = sys.argv[1]
+tempfile.tempdir = os.path.join(root, "tmp")
+os.makedirs(tempfile.tempdir)
+filler = os.open(os.path.join(root, "filler"), os.O_WRONLY | os.O_CREAT)
+try:
+    while os.write(filler, bytes(1 << 16)):
+        pass
+except OSError:
+    pass
+from tasks.errors import DocuforgeError
+from tasks.store import JobWriter, ResultsStore
+now = datetime.now(UTC)
+try:
+    JobWriter(ResultsStore(os.path.join(root, "results")), "job1", "parse", "2026-11-24").commit(
+        {"status": "completed", "started_at": now, "finished_at": now})
+except DocuforgeError as error:
+    print(error.category, error.message)
+"""
+
+
+def test_a_full_disk_while_writing_is_a_resource_error(tmp_path):
+    """A real full file system: a 1 MiB tmpfs, filled, mounted in a mount namespace of the test's own."""
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no user and mount namespaces here (unshare -rm) to mount a small file system in")
+    command = f'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" -c "$3" "$1"'
+    done = subprocess.run([unshare, "-rm", "sh", "-c", command, "sh", str(tmp_path), sys.executable, FILL_THEN_WRITE],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("resource ") and "no space left" in done.stdout
