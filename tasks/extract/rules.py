@@ -148,7 +148,8 @@ def extract_fields(schema: ExtractionSchema, tokens: list[Token],
 
             results[spec.name] = extract_array(spec, tokens, tables)
             continue
-        best = choose(spec, candidates(spec, tokens, citations.get(spec.near_field or "", []), dayfirst))
+        anywhere = document_candidates(spec, tokens, dayfirst) if spec.select == "largest" else []
+        best = choose(spec, candidates(spec, tokens, citations.get(spec.near_field or "", []), dayfirst), anywhere)
         results[spec.name] = field_result(spec, best)
         if best:
             citations[spec.name] = best.tokens
@@ -173,14 +174,17 @@ def field_result(spec: FieldSpec, best: Candidate | None, method: str = "regex")
     return result
 
 
-def choose(spec: FieldSpec, found: list[Candidate]) -> Candidate | None:
+def choose(spec: FieldSpec, found: list[Candidate], anywhere: list[Candidate] = ()) -> Candidate | None:
+    """The best candidate; for `select: largest`, the largest of the best-placed, and for money the total as
+    finally paid (_rounded) among them and the round amounts `anywhere` on the page."""
     if not found:
         return None
     if spec.select == "largest":
         best_rank = min(c.rank[0] for c in found)  # labelled candidates beat unlabelled ones
         pool = [c for c in found if c.rank[0] == best_rank]
         largest = max(pool, key=lambda c: (c.typed, -c.rank[1]))
-        return _rounded(largest, pool) if spec.type == "money" else largest
+        return _rounded(largest, pool + [c for c in anywhere if _round(c.typed)]) if spec.type == "money" \
+            else largest
     return min(found, key=lambda c: c.rank)
 
 
@@ -193,6 +197,11 @@ def _rounded(total: Candidate, pool: list[Candidate]) -> Candidate:
     after = [c for c in pool if isinstance(c.typed, float) and 0 < abs(total.typed - c.typed) <= ROUNDING_STEP + 1e-9
              and place(c) > place(total)]
     return max(after, key=place) if after else total
+
+
+def _round(amount) -> bool:
+    """A multiple of the smallest cash-rounding step: what a rounded total comes to."""
+    return isinstance(amount, float) and abs(amount / ROUNDING_STEP - round(amount / ROUNDING_STEP)) < 1e-6
 
 
 def candidates(spec: FieldSpec, tokens: list[Token], near: list[Token],

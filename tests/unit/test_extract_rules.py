@@ -193,3 +193,9 @@ def test_the_total_is_the_one_after_cash_rounding():
                         "Total                              60.30",
                         "Cash                               70.30"), schema)
     assert found["total"].value == "60.30"
+    unlabelled = fields(page("TOTAL AMT.....     RM 60.31",
+                             "ROUNDING ADJ....   60.30",
+                             "CASH               RM 70.30",
+                             "CHANGE             10.00"), schema)
+    assert unlabelled["total"].value == "60.30", "the rounded total where OCR lost its label"
+    assert fields(page("Total     60.31", "Paid by card", "Ref 60.30"), schema)["total"].value == "60.30"
