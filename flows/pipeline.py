@@ -1,5 +1,5 @@
 """process_document: fetch → validate → text layer → render → enhance → layout → OCR → tables and figures →
-post-process → store → event."""
+post-process → store → event; then the operation's own steps (extract: fields; split: the split-sections flow)."""
 from __future__ import annotations
 
 import os
@@ -17,6 +17,7 @@ from pydantic import Field
 
 from blocks.loading import default_results_uri, ocr_options
 from flows.ocr_ensemble import ocr_ensemble
+from flows.splitting import split_sections
 from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
 from tasks.extract.job import resolve_schema, run_extraction
@@ -29,6 +30,8 @@ from tasks.progress import PageProgress
 from tasks.recovery import emit_processing_error, retryable_category
 from tasks.report import publish_job_summary
 from tasks.settings import get_settings
+from tasks.split.criteria import SplitCriteria, as_criteria
+from tasks.split.points import check_criteria
 from tasks.store import JobWriter, ResultsStore, options_column, store_results_task
 
 
@@ -40,13 +43,15 @@ def process_document(
     results_uri: str | None = None,
     attempt: Annotated[int, Field(ge=1)] = 1,
     fields_schema: dict | str | None = None,
+    split_criteria: SplitCriteria | None = None,
 ) -> State:
     """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset.
 
     Args:
         source: The document: a path, file://, s3://bucket/key or http(s):// URL.
         operation: What to do with it (parse: text, Markdown, words, tables and figures; extract: that, then the
-            schema's fields into `fields`).
+            schema's fields into `fields`; split: that, then sections by split_criteria into `sections`, each with
+            its own PDF).
         options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits (default: the
             docuforge-ocr block's, else the embedded defaults).
         results_uri: Where the Parquet results go: a folder or s3://bucket/prefix
@@ -54,6 +59,8 @@ def process_document(
         attempt: Which run of this job this is (error recovery counts its retries with it).
         fields_schema: For operation=extract: the schema inline (Docuforge's format or a JSON Schema document), a
             schema file, or a bundled schema's name such as 'invoice' or 'receipt' (default: 'invoice').
+        split_criteria: For operation=split (required there): page ranges, every N pages, the outline's bookmarks,
+            blank pages, restarting page numbers, a maximum section length; they combine.
     """
     started_at = datetime.now(UTC)
     options = options or ocr_options()
@@ -62,16 +69,21 @@ def process_document(
     job = None
     try:
         schema = resolve_schema(fields_schema) if operation == "extract" else None
-        job = start_job(source, operation, options, work_dir, started_at)
+        criteria = as_criteria(split_criteria) if operation == "split" else None
+        job = start_job(source, operation, options, work_dir, started_at, criteria)
+        if criteria is not None:
+            check_criteria(criteria, job.document.mime_type, job.document.num_pages, job.document.local_path)
         pages = read_pages(job)
-        summary = finish_job(job, pages, store_uri, attempt, fields_schema)
+        summary = finish_job(job, pages, store_uri, attempt, fields_schema, criteria)
         if schema is not None and summary.status != "failed":
             extraction = run_extraction(job.job_id, summary.source_uri, job.started_at.date().isoformat(), schema,
                                         store_uri)
             summary.extraction = extraction.model_dump(mode="json")
+        if criteria is not None and summary.status != "failed":
+            summary.split = split_sections(job, criteria, store_uri).model_dump(mode="json")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
         summary = record_failure(job, source, operation, options, started_at, store_uri, exc, attempt,
-                                 fields_schema)
+                                 fields_schema, _criteria_or_none(split_criteria))
     finally:
         if not get_settings().keep_work:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -81,10 +93,19 @@ def process_document(
 
 
 def start_job(source: str, operation: Operation, options: ProcessOptions, work_dir: str,
-              started_at: datetime) -> Job:
+              started_at: datetime, criteria: SplitCriteria | None = None) -> Job:
     document = fetch_document_task(source, work_dir, options.limits)
-    return Job(job_id=job_id_for(document.document_id, operation, options), operation=operation, options=options,
-               work_dir=work_dir, started_at=started_at, document=document)
+    request = criteria.model_dump(mode="json", exclude_defaults=True) if criteria is not None else None
+    return Job(job_id=job_id_for(document.document_id, operation, options, request), operation=operation,
+               options=options, work_dir=work_dir, started_at=started_at, document=document)
+
+
+def _criteria_or_none(value) -> SplitCriteria | None:
+    """The criteria to hand on to recovery, when they are valid at all."""
+    try:
+        return as_criteria(value)
+    except BadInput:  # malformed or missing: nothing to run again with
+        return None
 
 
 def read_pages(job: Job) -> list[PageSummary]:
@@ -138,7 +159,7 @@ def _result_or(future: PrefectFuture, fallback: PageSummary) -> PageSummary:
 
 
 def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int = 1,
-               fields_schema: dict | str | None = None) -> JobSummary:
+               fields_schema: dict | str | None = None, split_criteria: SplitCriteria | None = None) -> JobSummary:
     failed = sum(page.status == "failed" for page in pages)
     status = "failed" if failed == len(pages) else "partial" if failed else "completed"
     summary = _summary(job, pages, status, store_uri)
@@ -152,14 +173,15 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
     if status == "failed":
         emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt,
-                              fields_schema)
+                              fields_schema, split_criteria)
     publish_job_summary(summary)
     return summary
 
 
 def record_failure(job: Job | None, source: str, operation: Operation, options: ProcessOptions,
                    started_at: datetime, store_uri: str, exc: BaseException, attempt: int = 1,
-                   fields_schema: dict | str | None = None) -> JobSummary:
+                   fields_schema: dict | str | None = None,
+                   split_criteria: SplitCriteria | None = None) -> JobSummary:
     """A document that failed as a whole: a failed documents row, a docuforge.document.failed event and a
     docuforge.processing.error event (for error recovery).
 
@@ -177,7 +199,7 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
     writer.commit(_document_row(summary, document, options, started_at, engines=[]))
     emit(EventName.document_failed, job_id, uri, _event_payload(summary))
-    emit_processing_error(summary, options, error.retryable, attempt, fields_schema)
+    emit_processing_error(summary, options, error.retryable, attempt, fields_schema, split_criteria)
     publish_job_summary(summary)
     return summary
 

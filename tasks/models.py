@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Operation = Literal["parse", "extract"]
-"""What process-document does; split and edit (seed §1, §5) are offered once they are built (issue 15)."""
+Operation = Literal["parse", "extract", "split"]
+"""What process-document does; edit (seed §1) is offered once it is built (issue 15)."""
 OcrMode = Literal["fast", "auto", "ensemble"]
 """agentic (LLM correction, seed §3) is offered once it is built (issue 14): until then it would run another mode."""
 LineDetector = Literal["paddle", "tesseract"]
@@ -233,6 +233,8 @@ class JobSummary(BaseModel):
     results_uri: str = ""
     extraction: dict | None = None
     """operation=extract: the extraction's summary (tasks.extract.job.ExtractionSummary as JSON)."""
+    split: dict | None = None
+    """operation=split: the split's summary (tasks.split.job.SplitSummary as JSON)."""
 
 
 def sha256_file(path: str, chunk: int = 1 << 20) -> str:
@@ -243,9 +245,11 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def job_id_for(document_key: str, operation: str, options: ProcessOptions) -> str:
-    """The same document, operation and options always give the same job (and so the same files)."""
-    payload = json.dumps([document_key, operation, options.fingerprint()], sort_keys=True)
+def job_id_for(document_key: str, operation: str, options: ProcessOptions, request: dict | None = None) -> str:
+    """The same document, operation and options always give the same job (and so the same files). `request`: what
+    else makes the operation's output differ (split: the criteria); absent, the id is as it always was."""
+    parts = [document_key, operation, options.fingerprint()] + ([request] if request else [])
+    payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 

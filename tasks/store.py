@@ -76,6 +76,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("job_id", pa.string()), ("section_index", pa.int32()), ("section_type", pa.string()),
         ("page_start", pa.int32()), ("page_end", pa.int32()), ("word_count", pa.int32()), ("language", pa.string()),
         ("has_tables", pa.bool_()), ("summary", pa.string()), ("output_uri", pa.string()),
+        ("has_images", pa.bool_()), ("text", pa.string()),
+        ("criteria", pa.string()), ("boundary_reason", pa.string()), ("boundary_score", pa.float32()),
     ]),
     "corrections": pa.schema([
         ("job_id", pa.string()), ("section_id", pa.int32()), ("original", pa.string()), ("corrected", pa.string()),
