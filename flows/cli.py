@@ -136,6 +136,66 @@ def extract(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def split(
+    inputs: Annotated[list[str], typer.Argument(help="PDFs: path, file://, s3://bucket/key, http(s)://")],
+    by: Annotated[list[str], typer.Option(
+        "--by", help="Where to split (repeat to combine): pages:1-3,4-9 | every:N | outline[:LEVEL] | blank | "
+                     "documents | max-pages:N")],
+    out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix "
+                                                 "(default: $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the splits as JSON")] = False,
+) -> None:
+    """Split PDFs into sections (rows in `sections`, one PDF each next to the results); exit 1 if any failed."""
+    from flows.splitting import split_document
+    from tasks.errors import DocuforgeError
+    from tasks.split.criteria import criteria_from_specs
+
+    try:
+        criteria = criteria_from_specs(by)
+    except DocuforgeError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--by") from exc
+    _quiet_run_logs()
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its notes on repaired cross-references are not failures
+    splits, ok = [], True
+    with _lean_temporary_api():
+        for source in inputs:
+            state = split_document(source=source, split_criteria=criteria, results_uri=out or get_settings().results_uri,
+                                   return_state=True)
+            result = state.result(raise_on_failure=False)
+            if state.is_failed():
+                print_error(result.error_category, result.error or "", about=source)
+                ok = False
+                continue
+            splits.append(result)
+    if as_json:
+        print(json.dumps([s.model_dump(mode="json") for s in splits], indent=2))
+    else:
+        for summary in splits:
+            print_sections(summary)
+    raise typer.Exit(0 if ok else 1)
+
+
+def print_sections(summary) -> None:
+    """A heading for the document, then two lines a section: where it is and what it is, then its summary."""
+    meta = summary.metadata
+    dropped = f"; left out: pages {', '.join(map(str, meta.dropped_pages))}" if meta.dropped_pages else ""
+    out_console.print(f"[bold]{escape(Path(summary.source_uri).name)}[/]: {meta.total_sections} sections of "
+                      f"{meta.original_pages} pages{dropped}")
+    for row in summary.sections:
+        pages = f"p{row['page_start']}" if row["page_start"] == row["page_end"] else \
+            f"p{row['page_start']}-{row['page_end']}"
+        out_console.print(f"  {row['section_index'] + 1:>3}. {pages:<9} {row['section_type']:<11} "
+                          f"{row['language'] or '-':<3} {row['word_count']:>6} words  "
+                          f"{escape(row['output_uri'].rsplit('/', 1)[-1])}  [dim]({escape(row['boundary_reason'])})[/]",
+                          soft_wrap=True)
+        if row["summary"]:
+            out_console.print(f"       [dim]{escape(row['summary'][:160])}[/]", overflow="ellipsis", no_wrap=True)
+    if summary.sections:
+        out_console.print(f"Section PDFs: [bold]{escape(summary.sections[0]['output_uri'].rsplit('/', 1)[0])}[/]",
+                          soft_wrap=True)
+
+
 def print_fields(summary) -> None:
     confidence = f"{summary.confidence:.2f}" if summary.confidence is not None else "-"
     table = Table(title=f"{escape(Path(summary.source_uri).name)}: {summary.status}, confidence {confidence}")

@@ -1,5 +1,5 @@
 """process_document: fetch → validate → text layer → render → enhance → layout → OCR → tables and figures →
-post-process → store → (operation=extract: fields) → documents row → event."""
+post-process → store → (operation=extract: fields; split: sections) → documents row → events."""
 from __future__ import annotations
 
 import os
@@ -17,6 +17,7 @@ from pydantic import Field
 
 from blocks.loading import default_results_uri, ocr_options
 from flows.ocr_ensemble import ocr_ensemble
+from flows.splitting import split_sections
 from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
 from tasks.extract.job import emit_extraction, resolve_schema, run_extraction
@@ -30,6 +31,9 @@ from tasks.progress import PageProgress
 from tasks.recovery import emit_processing_error, retryable_category
 from tasks.report import publish_job_summary
 from tasks.settings import get_settings
+from tasks.split.criteria import SplitCriteria, as_criteria
+from tasks.split.job import emit_split
+from tasks.split.points import check_criteria
 from tasks.store import JobWriter, ResultsStore, options_column, store_document_task, store_pages_task
 
 
@@ -41,13 +45,15 @@ def process_document(
     results_uri: str | None = None,
     attempt: Annotated[int, Field(ge=1)] = 1,
     fields_schema: dict | str | None = None,
+    split_criteria: SplitCriteria | None = None,
 ) -> State:
     """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset.
 
     Args:
         source: The document: a path, file://, s3://bucket/key or http(s):// URL.
         operation: What to do with it (parse: text, Markdown, words, tables and figures; extract: that, then the
-            schema's fields into `fields`).
+            schema's fields into `fields`; split: that, then sections by split_criteria into `sections`, each with
+            its own PDF).
         options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits (default: the
             docuforge-ocr block's, else the embedded defaults).
         results_uri: Where the Parquet results go: a folder or s3://bucket/prefix
@@ -55,6 +61,8 @@ def process_document(
         attempt: Which run of this job this is (error recovery counts its retries with it).
         fields_schema: For operation=extract: the schema inline (Docuforge's format or a JSON Schema document), a
             schema file, or a bundled schema's name such as 'invoice' or 'receipt' (default: 'invoice').
+        split_criteria: For operation=split (required there): page ranges, every N pages, the outline's bookmarks,
+            blank pages, restarting page numbers, a maximum section length; they combine.
     """
     started_at = datetime.now(UTC)
     options = options or ocr_options()
@@ -63,12 +71,15 @@ def process_document(
     job = None
     try:
         schema = resolve_schema(fields_schema) if operation == "extract" else None
-        job = start_job(source, operation, options, work_dir, started_at, schema)
+        criteria = as_criteria(split_criteria) if operation == "split" else None
+        job = start_job(source, operation, options, work_dir, started_at, schema or criteria)
+        if criteria is not None:
+            check_criteria(criteria, job.document.mime_type, job.document.num_pages, job.document.local_path)
         pages = read_pages(job)
-        summary = finish_job(job, pages, store_uri, attempt, fields_schema, schema)
+        summary = finish_job(job, pages, store_uri, attempt, fields_schema, schema, criteria)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
         summary = record_failure(job, source, operation, options, started_at, store_uri, exc, attempt,
-                                 fields_schema)
+                                 fields_schema, _criteria_or_none(split_criteria))
     finally:
         if not get_settings().keep_work:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -78,12 +89,20 @@ def process_document(
 
 
 def start_job(source: str, operation: Operation, options: ProcessOptions, work_dir: str, started_at: datetime,
-              schema: ExtractionSchema | None = None) -> Job:
+              request: ExtractionSchema | SplitCriteria | None = None) -> Job:
+    """The job of this document, operation, options and request (an extraction's schema, a split's criteria)."""
     document = fetch_document_task(source, work_dir, options.limits)
-    fingerprint = schema.fingerprint() if schema else None
+    fingerprint = request.fingerprint() if request else None
     return Job(job_id=job_id_for(document.document_id, operation, options, fingerprint), operation=operation,
-               options=options, work_dir=work_dir, started_at=started_at, document=document,
-               schema_fingerprint=fingerprint)
+               options=options, work_dir=work_dir, started_at=started_at, document=document, request=fingerprint)
+
+
+def _criteria_or_none(value) -> SplitCriteria | None:
+    """The criteria to hand on to recovery, when they are valid at all."""
+    try:
+        return as_criteria(value)
+    except BadInput:  # malformed or missing: nothing to run again with
+        return None
 
 
 def read_pages(job: Job) -> list[PageSummary]:
@@ -137,9 +156,10 @@ def _result_or(future: PrefectFuture, fallback: PageSummary) -> PageSummary:
 
 
 def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int = 1,
-               fields_schema: dict | str | None = None, schema: ExtractionSchema | None = None) -> JobSummary:
-    """The pages' rows, an extraction's fields, then the documents row and the events: whoever sees the row or an
-    event finds the rest of the job in place."""
+               fields_schema: dict | str | None = None, schema: ExtractionSchema | None = None,
+               criteria: SplitCriteria | None = None) -> JobSummary:
+    """The pages' rows, an extraction's fields or a split's sections, then the documents row and the events:
+    whoever sees the row or an event finds the rest of the job in place."""
     failed = sum(page.status == "failed" for page in pages)
     status = "failed" if failed == len(pages) else "partial" if failed else "completed"
     summary = _summary(job, pages, status, store_uri)
@@ -147,28 +167,34 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
         summary.error_category, summary.error = _first_page_error(pages)
     day = job.started_at.date().isoformat()
     store_pages_task(store_uri, job.job_id, job.operation, day, [page.path for page in pages])
-    extraction = None
+    extraction = split = None
     if schema is not None and status != "failed":
         extraction = run_extraction(job.job_id, summary.source_uri, day, schema, store_uri)
         summary.extraction = extraction.model_dump(mode="json")
+    if criteria is not None and status != "failed":
+        split = split_sections(job, criteria, store_uri)
+        summary.split = split.model_dump(mode="json")
     row = _document_row(summary, job.document, job.options, job.started_at,
                         engines=sorted({e for page in pages for e in page.engines}),
-                        schema_fingerprint=job.schema_fingerprint)
+                        request=job.request)
     store_document_task(store_uri, job.job_id, job.operation, day, row)
     event = EventName.document_failed if status == "failed" else EventName.document_processed
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
     if extraction is not None:
         emit_extraction(extraction)
+    if split is not None:
+        emit_split(split)
     if status == "failed":
         emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt,
-                              fields_schema)
+                              fields_schema, criteria)
     publish_job_summary(summary)
     return summary
 
 
 def record_failure(job: Job | None, source: str, operation: Operation, options: ProcessOptions,
                    started_at: datetime, store_uri: str, exc: BaseException, attempt: int = 1,
-                   fields_schema: dict | str | None = None) -> JobSummary:
+                   fields_schema: dict | str | None = None,
+                   split_criteria: SplitCriteria | None = None) -> JobSummary:
     """A document that failed as a whole: a failed documents row, a docuforge.document.failed event and a
     docuforge.processing.error event (for error recovery).
 
@@ -186,10 +212,10 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
     try:
         writer.commit(_document_row(summary, document, options, started_at, engines=[],
-                                    schema_fingerprint=job.schema_fingerprint if job else None))
+                                    request=job.request if job else None))
     finally:  # a results store that is down takes the row, not the events that let recovery run the job again
         emit(EventName.document_failed, job_id, uri, _event_payload(summary))
-        emit_processing_error(summary, options, error.retryable, attempt, fields_schema)
+        emit_processing_error(summary, options, error.retryable, attempt, fields_schema, split_criteria)
         publish_job_summary(summary)
     return summary
 
@@ -215,13 +241,13 @@ def _first_page_error(pages: list[PageSummary]) -> tuple[str, str]:
 
 
 def _document_row(summary: JobSummary, document: Document | None, options: ProcessOptions,
-                  started_at: datetime, engines: list[str], schema_fingerprint: str | None = None) -> dict:
+                  started_at: datetime, engines: list[str], request: str | None = None) -> dict:
     return {
         "document_id": summary.document_id, "source_uri": summary.source_uri,
         "mime_type": document.mime_type if document else None,
         "size_bytes": document.size_bytes if document else None, "num_pages": summary.num_pages,
         "status": summary.status, "error_category": summary.error_category, "error": summary.error,
-        "ocr_mode": options.ocr_mode, "engines": engines, "options": options_column(options, schema_fingerprint),
+        "ocr_mode": options.ocr_mode, "engines": engines, "options": options_column(options, request),
         "pages_ok": summary.pages_ok, "pages_failed": summary.pages_failed, "started_at": started_at,
         "finished_at": datetime.now(UTC), "duration_ms": summary.duration_ms,
     }

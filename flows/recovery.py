@@ -59,7 +59,8 @@ def rerun(request: RecoveryRequest, delay_s: float) -> None:
     attempt = request.attempt + 1
     parameters = {"source": request.source_uri, "operation": request.operation,
                   "options": request.options.model_dump(mode="json"), "results_uri": request.results_uri,
-                  "attempt": attempt, "fields_schema": request.fields_schema}
+                  "attempt": attempt, "fields_schema": request.fields_schema,
+                  "split_criteria": request.split_criteria.model_dump(mode="json") if request.split_criteria else None}
     try:
         run_deployment(PROCESS_DOCUMENT, parameters=parameters, timeout=0,
                        scheduled_time=datetime.now(UTC) + timedelta(seconds=delay_s),
@@ -68,4 +69,4 @@ def rerun(request: RecoveryRequest, delay_s: float) -> None:
         time.sleep(delay_s)
         process_document(source=request.source_uri, operation=request.operation, options=request.options,
                          results_uri=request.results_uri, attempt=attempt, fields_schema=request.fields_schema,
-                         return_state=True)
+                         split_criteria=request.split_criteria, return_state=True)

@@ -54,12 +54,12 @@ def _list_s3(prefix_uri: str) -> list[Listed]:
 
 
 def completed_sources(results_uri: str, operation: str, options: ProcessOptions,
-                      schema_fingerprint: str | None = None) -> dict[str, datetime]:
+                      request: str | None = None) -> dict[str, datetime]:
     """Source → when its latest completed job with this operation, these options and this fields schema started."""
     rows = ResultsStore(results_uri).dataset("documents").to_table(
         columns=["source_uri", "started_at"],
         filter=(ds.field("operation") == operation) & (ds.field("status") == "completed")
-        & (ds.field("options") == options_column(options, schema_fingerprint)),
+        & (ds.field("options") == options_column(options, request)),
     ).to_pylist()
     latest: dict[str, datetime] = {}
     for row in rows:

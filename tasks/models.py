@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Operation = Literal["parse", "extract"]
-"""What process-document does; split and edit (seed §1, §5) are offered once they are built (issue 15)."""
+Operation = Literal["parse", "extract", "split"]
+"""What process-document does; edit (seed §1) is offered once it is built (issue 15)."""
 OcrMode = Literal["fast", "auto", "ensemble"]
 """agentic (LLM correction, seed §3) is offered once it is built (issue 14): until then it would run another mode."""
 LineDetector = Literal["paddle", "tesseract"]
@@ -170,8 +170,8 @@ class Job(BaseModel):
     work_dir: str
     started_at: datetime
     document: Document
-    schema_fingerprint: str | None = None
-    """operation=extract: its fields schema's fingerprint (part of the job's identity)."""
+    request: str | None = None
+    """The fingerprint of what the operation was asked (output_key): part of the job's identity."""
 
 
 class PageImage(BaseModel):
@@ -239,6 +239,8 @@ class JobSummary(BaseModel):
     results_uri: str = ""
     extraction: dict | None = None
     """operation=extract: the extraction's summary (tasks.extract.job.ExtractionSummary as JSON)."""
+    split: dict | None = None
+    """operation=split: the split's summary (tasks.split.job.SplitSummary as JSON)."""
 
 
 def sha256_file(path: str, chunk: int = 1 << 20) -> str:
@@ -249,16 +251,15 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def output_key(options: ProcessOptions, schema_fingerprint: str | None = None) -> dict:
-    """What a job's output depends on besides its document and operation: the options that change it and, for an
-    extraction, its fields schema (`ExtractionSchema.fingerprint`)."""
-    return options.fingerprint() | ({"fields_schema": schema_fingerprint} if schema_fingerprint else {})
+def output_key(options: ProcessOptions, request: str | None = None) -> dict:
+    """What a job's output depends on besides its document and operation: the options that change it and the
+    fingerprint of what the operation was asked (an extraction's fields schema, a split's criteria)."""
+    return options.fingerprint() | ({"request": request} if request else {})
 
 
-def job_id_for(document_key: str, operation: str, options: ProcessOptions,
-               schema_fingerprint: str | None = None) -> str:
-    """The same document, operation, options and schema always give the same job (and so the same files)."""
-    payload = json.dumps([document_key, operation, output_key(options, schema_fingerprint)], sort_keys=True)
+def job_id_for(document_key: str, operation: str, options: ProcessOptions, request: str | None = None) -> str:
+    """The same document, operation, options and request always give the same job (and so the same files)."""
+    payload = json.dumps([document_key, operation, output_key(options, request)], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from tasks.errors import Category, DocuforgeError
 from tasks.events import EventName, emit
 from tasks.models import JobSummary, Operation, ProcessOptions
+from tasks.split.criteria import SplitCriteria
 
 BACKOFF_BASE_S = 10.0
 BACKOFF_MAX_S = 300.0
@@ -32,6 +33,7 @@ class RecoveryRequest(BaseModel):
     options: ProcessOptions = Field(default_factory=ProcessOptions)
     results_uri: str | None = None
     fields_schema: dict | str | None = Field(None, description="operation=extract: the schema it ran with")
+    split_criteria: SplitCriteria | None = Field(None, description="operation=split: the criteria it ran with")
 
 
 class RecoveryDecision(BaseModel):
@@ -52,11 +54,12 @@ def _error_classes(cls: type[DocuforgeError]) -> list[type[DocuforgeError]]:
 
 
 def processing_error_payload(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int,
-                             fields_schema: dict | str | None = None) -> dict:
+                             fields_schema: dict | str | None = None,
+                             split_criteria: SplitCriteria | None = None) -> dict:
     request = RecoveryRequest(job_id=summary.job_id, source_uri=summary.source_uri, operation=summary.operation,
                               error_category=summary.error_category or Category.internal, error=summary.error,
                               retryable=retryable, attempt=attempt, options=options, results_uri=summary.results_uri,
-                              fields_schema=fields_schema)
+                              fields_schema=fields_schema, split_criteria=split_criteria)
     return request.model_dump(mode="json")
 
 
@@ -66,9 +69,10 @@ def processing_error_labels(payload: dict) -> dict[str, str]:
 
 
 def emit_processing_error(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int,
-                          fields_schema: dict | str | None = None) -> str | None:
+                          fields_schema: dict | str | None = None,
+                          split_criteria: SplitCriteria | None = None) -> str | None:
     """docuforge.processing.error for a failed job, labelled with its category and whether it is retryable."""
-    payload = processing_error_payload(summary, options, retryable, attempt, fields_schema)
+    payload = processing_error_payload(summary, options, retryable, attempt, fields_schema, split_criteria)
     return emit(EventName.processing_error, summary.job_id, summary.source_uri, payload,
                 labels=processing_error_labels(payload))
 

@@ -79,6 +79,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("job_id", pa.string()), ("section_index", pa.int32()), ("section_type", pa.string()),
         ("page_start", pa.int32()), ("page_end", pa.int32()), ("word_count", pa.int32()), ("language", pa.string()),
         ("has_tables", pa.bool_()), ("summary", pa.string()), ("output_uri", pa.string()),
+        ("has_images", pa.bool_()), ("text", pa.string()),
+        ("criteria", pa.string()), ("boundary_reason", pa.string()), ("boundary_score", pa.float32()),
     ]),
     "corrections": pa.schema([
         ("job_id", pa.string()), ("section_id", pa.int32()), ("original", pa.string()), ("corrected", pa.string()),
@@ -99,10 +101,10 @@ JOB_TABLES = tuple(name for name, schema in SCHEMAS.items() if "job_id" in schem
 """The tables a job writes (one file per job each); the others are written by their own flows."""
 
 
-def options_column(options: ProcessOptions, schema_fingerprint: str | None = None) -> str:
+def options_column(options: ProcessOptions, request: str | None = None) -> str:
     """The `options` column of documents and batches: what changes a job's output besides its document and
     operation (`output_key`), as JSON."""
-    return json.dumps(output_key(options, schema_fingerprint), sort_keys=True)
+    return json.dumps(output_key(options, request), sort_keys=True)
 
 
 def arrow_rows(table: str, rows: list[dict]) -> pa.Table:

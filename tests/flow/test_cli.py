@@ -111,3 +111,24 @@ def test_extract_prints_fields_and_exits_by_validity(benchmarks, tmp_path):
     assert any(f["method"] == "auto" for f in fields.values()), "--auto adds the form's pairs to the schema's fields"
     bad = CliRunner().invoke(app, ["extract", invoice, "--schema", "no-such-schema", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "not found" in bad.output
+
+
+def test_split_prints_each_section_and_refuses_a_bad_criterion(benchmarks, tmp_path):
+    from pypdf import PdfWriter
+
+    bundle = tmp_path / "bundle.pdf"
+    writer = PdfWriter()
+    for name in ("invoices/FlipkartInvoice.pdf", "invoices/QualityHosting.pdf"):
+        writer.append(str(benchmarks / name))
+    writer.write(bundle)
+    result = CliRunner().invoke(app, ["split", str(bundle), "--by", "documents", "--by", "max-pages:1",
+                                      "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    [summary] = json.loads(result.stdout)
+    assert [(s["page_start"], s["page_end"], s["boundary_reason"]) for s in summary["sections"]] == [
+        (1, 1, "start"), (2, 2, "page numbering restarts (page 1)"), (3, 3, "max pages")]
+    table = CliRunner().invoke(app, ["split", str(bundle), "--by", "documents", "--out", str(tmp_path / "out")])
+    assert table.exit_code == 0 and "section-002-p2-3.pdf" in table.stdout and "invoice" in table.stdout
+    assert CliRunner().invoke(app, ["split", str(bundle), "--by", "chapters"]).exit_code == 2
+    no_outline = CliRunner().invoke(app, ["split", str(bundle), "--by", "outline", "--out", str(tmp_path / "out")])
+    assert no_outline.exit_code == 1 and "bad_input" in no_outline.output and "no outline" in no_outline.output

@@ -9,6 +9,7 @@ from tasks.recovery import (
     RecoveryRequest, backoff_s, decide, processing_error_labels, processing_error_payload, recovery_markdown,
     retryable_category,
 )
+from tasks.split.criteria import SplitCriteria
 
 
 def request(category: Category, retryable: bool, attempt: int = 1) -> RecoveryRequest:
@@ -59,7 +60,7 @@ def test_payload_is_a_recovery_request_with_labels_for_automations():
                          results_uri="s3://results/docuforge")
     payload = processing_error_payload(summary, options, retryable=True, attempt=2)
     assert set(payload) == {"job_id", "source_uri", "operation", "error_category", "error", "retryable", "attempt",
-                            "options", "results_uri", "fields_schema"}
+                            "options", "results_uri", "fields_schema", "split_criteria"}
     assert payload["retryable"] is True and payload["attempt"] == 2 and payload["error_category"] == "network"
     again = RecoveryRequest.model_validate(payload)  # what the automation hands the error-recovery flow
     assert again.options == options and again.results_uri == "s3://results/docuforge"
@@ -67,6 +68,10 @@ def test_payload_is_a_recovery_request_with_labels_for_automations():
                                                 "docuforge.error.category": "network"}
     extraction = processing_error_payload(summary, options, retryable=True, attempt=1, fields_schema="receipt")
     assert RecoveryRequest.model_validate(extraction).fields_schema == "receipt", "an extract job reruns its schema"
+    split = processing_error_payload(summary, options, retryable=True, attempt=1,
+                                     split_criteria=SplitCriteria(outline_level=2, blank_pages=True))
+    assert RecoveryRequest.model_validate(split).split_criteria == SplitCriteria(outline_level=2, blank_pages=True), \
+        "a split job reruns its criteria"
 
 
 def test_report_says_what_was_decided():
