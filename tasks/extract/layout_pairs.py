@@ -140,8 +140,10 @@ def _line_under(head: Phrase, lines: list[Phrase], phrases: list[Phrase], rows: 
 
 
 def _alternating_pair(value: Phrase, row: list[Phrase]) -> list[FieldResult]:
-    """A text value (not a column's header) in a row of label, value, label, value…: with the label before it."""
+    """A text value (not a column's header) in a row of label, value, label, value…: with the label before it. Two
+    phrases both in capitals are taken for two labels (the headings of a boxed form)."""
     at = row.index(value)
-    if len(row) % 2 or at % 2 == 0 or not all(p.label for p in row[::2]):
+    if len(row) % 2 or at % 2 == 0 or not all(p.label for p in row[::2]) or (
+            value.text.isupper() and row[at - 1].text.isupper()):
         return []
     return [typed_pair(label_text(row[at - 1].words), value.words, CONFIDENCE["right"])]

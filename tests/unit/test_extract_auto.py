@@ -70,8 +70,10 @@ def test_a_number_beside_its_label_takes_its_unit_and_no_header():
 
 
 def test_rows_that_alternate_label_and_value():
-    found = pairs(page("Maker     AMF      Labels     White", "Please call 555 1234 today"))
-    assert {name: r.value for name, r in found.items()} == {"Maker": "AMF", "Labels": "White"}
+    found = pairs(page("Maker     AMF      Labels     White", "Please call 555 1234 today", "",
+                       "SUPPLIER          SHIP TO"))
+    assert {name: r.value for name, r in found.items()} == {"Maker": "AMF", "Labels": "White"}, \
+        "two headings in capitals are no pair"
 
 
 def test_a_row_label_on_two_lines():
