@@ -116,24 +116,31 @@ def extract(
     except DocuforgeError as exc:
         raise typer.BadParameter(exc.message, param_hint="--schema") from exc
     spec.auto = spec.auto or auto
-    summaries, ok = [], True
-    for source in inputs:
-        state = extract_document(source=source, fields_schema=spec.model_dump(),
-                                 results_uri=out or get_settings().results_uri,
-                                 return_state=True)
-        result = state.result(raise_on_failure=False)
-        if state.is_failed():
-            print_error(result.error_category, result.error or "", about=source)
-            ok = False
-            continue
-        summaries.append(result)
-        ok = ok and result.status == "completed"
+    summaries, ran = _each_source(inputs, lambda source: extract_document(
+        source=source, fields_schema=spec.model_dump(), results_uri=out or get_settings().results_uri,
+        return_state=True))
+    ok = ran and all(summary.status == "completed" for summary in summaries)
     if as_json:
         print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
     else:
         for summary in summaries:
             print_fields(summary)
     raise typer.Exit(0 if ok else 1)
+
+
+def _each_source(inputs: list[str], run) -> tuple[list, bool]:
+    """Each source's flow run (`run(source)` returns its state): the results, and whether no run failed (a failed
+    run's error is printed)."""
+    results, ok = [], True
+    for source in inputs:
+        state = run(source)
+        result = state.result(raise_on_failure=False)
+        if state.is_failed():
+            print_error(result.error_category, result.error or "", about=source)
+            ok = False
+            continue
+        results.append(result)
+    return results, ok
 
 
 @app.command()
@@ -157,17 +164,9 @@ def split(
         raise typer.BadParameter(exc.message, param_hint="--by") from exc
     _quiet_run_logs()
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its notes on repaired cross-references are not failures
-    splits, ok = [], True
     with _lean_temporary_api():
-        for source in inputs:
-            state = split_document(source=source, split_criteria=criteria, results_uri=out or get_settings().results_uri,
-                                   return_state=True)
-            result = state.result(raise_on_failure=False)
-            if state.is_failed():
-                print_error(result.error_category, result.error or "", about=source)
-                ok = False
-                continue
-            splits.append(result)
+        splits, ok = _each_source(inputs, lambda source: split_document(
+            source=source, split_criteria=criteria, results_uri=out or get_settings().results_uri, return_state=True))
     if as_json:
         print(json.dumps([s.model_dump(mode="json") for s in splits], indent=2))
     else:

@@ -267,7 +267,12 @@ def parse_page_ranges(spec: str | None, num_pages: int) -> list[int]:
     """'1-3,7' → [1, 2, 3, 7]; None → every page. Raises ValueError on a malformed spec."""
     if not spec:
         return list(range(1, num_pages + 1))
-    chosen: set[int] = set()
+    return sorted({page for first, last in page_spans(spec) for page in range(first, min(last, num_pages) + 1)})
+
+
+def page_spans(spec: str) -> list[tuple[int, int]]:
+    """'1-3,7' → [(1, 3), (7, 7)], as written. Raises ValueError on a malformed spec."""
+    spans = []
     for part in spec.replace(" ", "").split(","):
         start, sep, end = part.partition("-")
         if not start.isdigit() or (sep and not end.isdigit()):
@@ -275,5 +280,5 @@ def parse_page_ranges(spec: str | None, num_pages: int) -> list[int]:
         first, last = int(start), int(end) if sep else int(start)
         if first < 1 or last < first:
             raise ValueError(f"bad page range {part!r}")
-        chosen.update(range(first, min(last, num_pages) + 1))
-    return sorted(chosen)
+        spans.append((first, last))
+    return spans

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from tasks.errors import BadInput
+from tasks.models import page_spans
 from tasks.pdfium import pdf_page
 from tasks.split.criteria import SplitCriteria
 
@@ -165,17 +166,12 @@ def check_criteria(criteria: SplitCriteria, mime_type: str, num_pages: int, pdf_
 
 def page_ranges(spec: str, num_pages: int) -> list[tuple[int, int]]:
     """'1-3,4-9' → [(1, 3), (4, 9)]; BadInput when malformed, overlapping or past the last page."""
-    ranges = []
-    for part in spec.replace(" ", "").split(","):
-        start, sep, end = part.partition("-")
-        if not start.isdigit() or (sep and not end.isdigit()):
-            raise BadInput(f"bad page range {part!r} (expected e.g. '1-3,4-9')")
-        first, last = int(start), int(end) if sep else int(start)
-        if first < 1 or last < first:
-            raise BadInput(f"bad page range {part!r}")
-        if last > num_pages:
-            raise BadInput(f"page range {part!r} goes past the last page ({num_pages})")
-        ranges.append((first, last))
+    try:
+        ranges = page_spans(spec)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if any(last > num_pages for _, last in ranges):
+        raise BadInput(f"page ranges {spec!r} go past the last page ({num_pages})")
     ordered = sorted(ranges)
     for (_, end_a), (start_b, _) in zip(ordered, ordered[1:]):
         if start_b <= end_a:
