@@ -119,13 +119,7 @@ def extract(
     summaries, ran = _each_source(inputs, lambda source: extract_document(
         source=source, fields_schema=spec.model_dump(), results_uri=out or get_settings().results_uri,
         return_state=True))
-    ok = ran and all(summary.status == "completed" for summary in summaries)
-    if as_json:
-        print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
-    else:
-        for summary in summaries:
-            print_fields(summary)
-    raise typer.Exit(0 if ok else 1)
+    _report(summaries, ran and all(summary.status == "completed" for summary in summaries), as_json, print_fields)
 
 
 def _each_source(inputs: list[str], run) -> tuple[list, bool]:
@@ -141,6 +135,16 @@ def _each_source(inputs: list[str], run) -> tuple[list, bool]:
             continue
         results.append(result)
     return results, ok
+
+
+def _report(results: list, ok: bool, as_json: bool, show) -> None:
+    """Print the results (as JSON, or each by `show`) and exit 1 unless all went well."""
+    if as_json:
+        print(json.dumps([result.model_dump(mode="json") for result in results], indent=2))
+    else:
+        for result in results:
+            show(result)
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command()
@@ -167,12 +171,7 @@ def split(
     with _lean_temporary_api():
         splits, ok = _each_source(inputs, lambda source: split_document(
             source=source, split_criteria=criteria, results_uri=out or get_settings().results_uri, return_state=True))
-    if as_json:
-        print(json.dumps([s.model_dump(mode="json") for s in splits], indent=2))
-    else:
-        for summary in splits:
-            print_sections(summary)
-    raise typer.Exit(0 if ok else 1)
+    _report(splits, ok, as_json, print_sections)
 
 
 def print_sections(summary) -> None:
