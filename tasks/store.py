@@ -287,18 +287,17 @@ class JobWriter:
         for table, rows in page_rows(self.job_id, page, uris).items():
             self.add(table, rows)
 
-    def commit(self, document_row: dict) -> None:
+    def commit(self, document_row: dict) -> list[str]:
         """Publish the figure crops and every table of the job; the documents row goes last, so 'completed'
-        implies the rest."""
+        implies the rest. Returns where the job's files are: one per table with rows, then the crops' folder."""
         try:
             self.store.replace_files(self._crops_prefix, self._crops)
-            for table in JOB_TABLES:
-                if table != "documents":
-                    self._publish(table)
+            files = [self._publish(table) for table in JOB_TABLES if table != "documents"]
             self.add("documents", [document_row | {"job_id": self.job_id}])
-            self._publish("documents")
+            files.append(self._publish("documents"))
         finally:
             shutil.rmtree(self._dir, ignore_errors=True)
+        return [uri for uri in files if uri] + ([self.store.uri_of(self._crops_prefix)] if self._crops else [])
 
     def discard(self) -> None:
         for writer in self._writers.values():
@@ -315,19 +314,21 @@ class JobWriter:
         self._writers[table].write_table(batch)
         rows.clear()
 
-    def _publish(self, table: str) -> None:
+    def _publish(self, table: str) -> str | None:
+        """The table's file of this job put in place (its URI), or removed when the job has no rows in it."""
         self._flush(table)
         writer = self._writers.pop(table, None)
         if writer is not None:
             writer.close()
         local = os.path.join(self._dir, f"{table}.parquet") if writer is not None else None
         self.store.publish(local, table, self.operation, self.day, self.job_id)
+        return self.store.uri_of(self.store.key(table, self.operation, self.day, self.job_id)) if local else None
 
 
 @task(name="store-results", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
 def store_results_task(store_uri: str, job_id: str, operation: str, day: str, page_paths: list[str],
-                       document_row: dict) -> str:
-    """Stream the page results from the work area into the results dataset."""
+                       document_row: dict) -> list[str]:
+    """Stream the page results from the work area into the results dataset; the URIs of the job's files."""
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, day)
     try:
         for path in page_paths:
@@ -335,5 +336,4 @@ def store_results_task(store_uri: str, job_id: str, operation: str, day: str, pa
     except BaseException:
         writer.discard()
         raise
-    writer.commit(document_row)
-    return store_uri
+    return writer.commit(document_row)
