@@ -6,7 +6,7 @@ import logging
 from prefect.blocks.core import Block
 
 from blocks.settings import LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, LlmProviderSettings, OcrSettings, ResultsStorage
-from tasks.models import ProcessOptions
+from tasks.models import ProcessOptions, overlay
 from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,12 @@ def default_results_uri(name: str = RESULTS_BLOCK) -> str:
     return block.uri if block is not None else settings.results_uri
 
 
-def ocr_options(name: str = OCR_BLOCK) -> ProcessOptions:
-    """The processing options of the OCR settings block, else the embedded defaults."""
+def ocr_options(given: ProcessOptions | None = None, name: str = OCR_BLOCK) -> ProcessOptions:
+    """The options a run reads with: the OCR settings block's (else the embedded defaults), with the fields in which
+    the run's own options differ from the embedded defaults."""
     block = load_block(OcrSettings, name)
-    return block.options if block is not None else ProcessOptions()
+    settings = block.options if block is not None else ProcessOptions()
+    return settings if given is None else overlay(settings, given, ProcessOptions())
 
 
 def llm_provider(name: str = LLM_BLOCK) -> LlmProviderSettings:

@@ -1,4 +1,4 @@
-"""Docuforge's own block types: where results go, how documents are read, which LLM provider corrects and extracts.
+"""Docuforge's own block types: where results go, how documents are read, which LLM provider the AI extraction calls.
 
 `docuforge init` registers them and creates one of each under the names below; flows load them by name and fall
 back to the embedded defaults when there is no such block (or no server).
@@ -37,8 +37,11 @@ class ResultsStorage(Block):
     _block_type_slug = "docuforge-results-storage"
     _description = "Where Docuforge writes its Parquet results dataset: a local folder or an S3Bucket block."
 
-    folder: str | None = Field(None, description="A local folder (leave empty when a bucket is set)")
-    bucket: S3Bucket | None = Field(None, description="An S3 bucket and folder, with the credentials to reach it")
+    folder: str | None = Field(None, title="Local folder",
+                               description="A folder on the worker's machine (leave empty when an S3 bucket is set)")
+    bucket: S3Bucket | None = Field(None, title="S3 bucket",
+                                    description="An S3Bucket block: bucket, folder and the credentials to reach it "
+                                                "(leave empty when a local folder is set)")
 
     @model_validator(mode="after")
     def _one_root(self) -> ResultsStorage:
@@ -55,14 +58,18 @@ class ResultsStorage(Block):
                         if part)
 
 
-class OcrSettings(Block):
-    """The processing options documents are read with when a run does not give its own."""
+class OcrSettings(Block, ProcessOptions):
+    """The processing options runs read documents with: each field of a run's options that the run leaves at its
+    built-in value takes this block's value."""
 
     _block_type_name = "Docuforge OCR Settings"
     _block_type_slug = "docuforge-ocr-settings"
-    _description = "How Docuforge reads documents: OCR mode, engines and their weights, dpi, language, limits."
+    _description = ("How Docuforge reads documents when a run does not say otherwise: OCR mode, engines and their "
+                    "vote weights, dpi, language, pages, tables and figures, scan clean-up and size limits.")
 
-    options: ProcessOptions = Field(default_factory=ProcessOptions)
+    @property
+    def options(self) -> ProcessOptions:
+        return ProcessOptions.model_validate(self.model_dump(include=set(ProcessOptions.model_fields)))
 
 
 class LlmProviderSettings(Block):
@@ -71,16 +78,21 @@ class LlmProviderSettings(Block):
 
     _block_type_name = "Docuforge LLM Provider"
     _block_type_slug = "docuforge-llm-provider"
-    _description = "The LLM provider Docuforge's correction and extraction agents call."
+    _description = ("The LLM that extraction calls for fields whose method is 'ai' (OpenAI or Anthropic, or another "
+                    "endpoint speaking their API), and where its API key comes from.")
 
-    provider: LlmProvider = "openai"
-    model: str | None = Field(None, description="The model (default: gpt-4o-mini for openai, "
-                                                "claude-3-5-sonnet-latest for anthropic)")
-    base_url: str | None = Field(None, description="Another endpoint speaking the provider's API")
-    api_key_secret: str | None = Field(None, description="Name of the Prefect Secret block holding the API key")
-    api_key_env: str | None = Field(None, description="Environment variable holding the API key (default: "
-                                                      "OPENAI_API_KEY or ANTHROPIC_API_KEY)")
-    api_key: SecretStr | None = Field(None, description="The API key itself, if neither of the above is used")
+    provider: LlmProvider = Field("openai", title="Provider", description="Whose API is called: openai or anthropic")
+    model: str | None = Field(None, title="Model", description="The model (default: gpt-4o-mini for openai, "
+                                                               "claude-3-5-sonnet-latest for anthropic)")
+    base_url: str | None = Field(None, title="Base URL", description="Another endpoint speaking the provider's API "
+                                                                     "(default: the provider's own)")
+    api_key_secret: str | None = Field(None, title="API key: Secret block",
+                                       description="Name of the Prefect Secret block holding the API key")
+    api_key_env: str | None = Field(None, title="API key: environment variable",
+                                    description="Environment variable holding the API key (default: OPENAI_API_KEY "
+                                                "or ANTHROPIC_API_KEY)")
+    api_key: SecretStr | None = Field(None, title="API key",
+                                      description="The API key itself, if neither of the above is used")
 
     @property
     def model_name(self) -> str:

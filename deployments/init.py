@@ -4,7 +4,9 @@ again: each step creates what is missing and updates what is there, never a seco
 - the block types (Docuforge's own and prefect-aws's) and the default blocks;
 - the `docuforge` process work pool;
 - the global concurrency limit `ocr`;
-- the automations of deployments/automations.yaml (those whose deployment exists).
+- the concurrency limits of Docuforge's deployments, named after them (Prefect names them deployment:<uuid>);
+- the automations of deployments/automations.yaml (those whose deployment exists), repaired where they differ from
+  it (saving a run-deployment action in the UI replaces a `{{ event.payload }}` parameter with a fixed value).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import (
     GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate, WorkPoolCreate,
 )
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
 from prefect.events.actions import RunDeployment
 from prefect.events.schemas.automations import AutomationCore
 from prefect.exceptions import ObjectNotFound
@@ -34,13 +37,15 @@ from blocks.storage import aws_credentials_from_env, split_s3_uri
 from tasks.limits import DEFAULT_OCR_SLOTS, OCR_LIMIT
 
 WORK_POOL = "docuforge"
+DEPLOYMENT_TAG = "docuforge"
+"""The tag every deployment of prefect.yaml carries."""
 AUTOMATIONS = Path(__file__).with_name("automations.yaml")
 
 
 class Step(BaseModel):
     what: str
     action: str
-    """created, updated, kept or skipped (with why)."""
+    """registered, created, updated, kept, renamed, repaired (with what) or skipped (with why)."""
 
 
 def init(results_uri: str, ocr_slots: int | None = None, s3_endpoint: str | None = None,
@@ -57,6 +62,7 @@ def init(results_uri: str, ocr_slots: int | None = None, s3_endpoint: str | None
     with get_client(sync_client=True) as client:
         steps.append(work_pool(client))
         steps.append(ocr_limit(client, ocr_slots))
+        steps += deployment_limits(client)
         steps += [automation(client, spec) for spec in yaml.safe_load(AUTOMATIONS.read_text())["automations"]]
     return steps
 
@@ -118,8 +124,29 @@ def ocr_limit(client, slots: int | None) -> Step:
     return Step(what=what, action="updated")
 
 
+def deployment_limits(client) -> list[Step]:
+    """Each Docuforge deployment's concurrency limit named deployment-<its name>, so the UI's list says whose it is.
+    The deployment refers to its limit by id, so the name is free; `prefect deploy` keeps it."""
+    steps = []
+    deployments = client.read_deployments(
+        deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=[DEPLOYMENT_TAG])))
+    for deployment in deployments:
+        limit = deployment.global_concurrency_limit
+        if limit is None:
+            continue
+        name = f"deployment-{deployment.name}"
+        what = f"concurrency limit {name} ({limit.limit} runs at once)"
+        if limit.name == name:
+            steps.append(Step(what=what, action="kept"))
+            continue
+        client.update_global_concurrency_limit(limit.name, GlobalConcurrencyLimitUpdate(name=name))
+        steps.append(Step(what=what, action=f"renamed from {limit.name}"))
+    return steps
+
+
 def automation(client, spec: dict) -> Step:
-    """Create the automation, or update the one of that name (removing any copies)."""
+    """Create the automation, or repair the one of that name where it differs from automations.yaml (removing any
+    copies). Whether it is enabled is the server's to keep: pausing it in the UI survives init."""
     spec = dict(spec)
     what = f"automation {spec['name']}"
     actions = []
@@ -138,7 +165,31 @@ def automation(client, spec: dict) -> Step:
         client.create_automation(wanted)
         return Step(what=what, action="created")
     first, *copies = existing
-    client.update_automation(first.id, wanted)
     for copy in copies:
         client.delete_automation(copy.id)
-    return Step(what=what, action="updated")
+    wanted.enabled = first.enabled
+    changed = differences(first, wanted)
+    if not changed:
+        return Step(what=what, action="kept")
+    client.update_automation(first.id, wanted)
+    return Step(what=what, action=f"repaired: {', '.join(changed)} differed from {AUTOMATIONS.name}")
+
+
+def differences(existing: AutomationCore, wanted: AutomationCore) -> list[str]:
+    """Where an automation differs from the wanted one: its fields by name, an action's parameters each by name
+    (e.g. actions[0].parameters.request)."""
+    have, want = _comparable(existing), _comparable(wanted)
+    changed = [name for name in want if name != "actions" and have[name] != want[name]]
+    if len(have["actions"]) != len(want["actions"]):
+        return [*changed, "actions"]
+    for index, (old, new) in enumerate(zip(have["actions"], want["actions"])):
+        old_parameters, new_parameters = old.pop("parameters") or {}, new.pop("parameters") or {}
+        changed += [f"actions[{index}].{field}" for field in new if old.get(field) != new[field]]
+        changed += [f"actions[{index}].parameters.{name}" for name in sorted(old_parameters.keys() | new_parameters)
+                    if old_parameters.get(name) != new_parameters.get(name)]
+    return changed
+
+
+def _comparable(automation: AutomationCore) -> dict:
+    return automation.model_dump(mode="json", include=set(AutomationCore.model_fields),
+                                 exclude={"trigger": {"id"}})

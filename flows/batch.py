@@ -9,7 +9,7 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from blocks.loading import default_results_uri
+from blocks.loading import default_results_uri, ocr_options
 from flows.pipeline import process_document
 from tasks.batch import (
     DEFAULT_BATCH_SIZE, BatchSummary, aggregate, batch_id_for, check_id, event_payload, groups_of, outcome_summary,
@@ -48,7 +48,7 @@ def process_documents(sources: list[str], operation: Operation, options: Process
 def batch(
     sources: list[str],
     operation: Operation = "parse",
-    options: ProcessOptions = ProcessOptions(),
+    options: ProcessOptions | None = None,
     batch_size: Annotated[int, Field(ge=1)] = DEFAULT_BATCH_SIZE,
     batch_delay_s: Annotated[float, Field(ge=0)] = 0.0,
     results_uri: str | None = None,
@@ -60,7 +60,9 @@ def batch(
     Args:
         sources: The documents: paths, file:// or s3://bucket/key URIs (a source listed twice is processed once).
         operation: What to do with each document.
-        options: How to read each document: OCR mode and engines, dpi, pages, enhancement, limits.
+        options: How to read each document: OCR mode and engines, dpi, pages, enhancement, limits. Left empty:
+            the docuforge-ocr block's settings (else the built-in values). Given: the block's settings, with the
+            fields you change from the built-in values shown here.
         batch_size: Documents processed at once; a batch finishes before the next one starts.
         batch_delay_s: Seconds to wait between batches.
         results_uri: Where the Parquet results go (default: $DOCUFORGE_RESULTS_URI,
@@ -71,6 +73,7 @@ def batch(
             (default: 'invoice').
     """
     started_at = datetime.now(UTC)
+    options = ocr_options(options)
     store_uri = results_uri or default_results_uri()
     sources = unique_sources(sources)
     batch_id = check_id(batch_id, "batch id") if batch_id else batch_id_for(sources, operation, options)

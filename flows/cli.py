@@ -347,14 +347,15 @@ def _lean_temporary_api() -> Iterator[None]:
 
 
 def print_summary(summaries: list[JobSummary]) -> None:
+    from tasks.report import text_sources_line
+
     table = Table(title="Docuforge results")
     for column in ("document", "status", "pages", "text source", "mean conf.", "seconds"):
         table.add_column(column, justify="right" if column in {"pages", "mean conf.", "seconds"} else "left")
     for s in summaries:
-        sources = ", ".join(f"{k} {v}" for k, v in sorted(s.text_sources.items())) or "-"
         confidence = f"{s.mean_confidence:.2f}" if s.mean_confidence is not None else "-"
         status = s.status if s.status == "completed" else f"[red]{s.status}[/] {s.error_category or ''}"
-        table.add_row(Path(s.source_uri).name, status, str(s.num_pages), sources, confidence,
+        table.add_row(Path(s.source_uri).name, status, str(s.num_pages), text_sources_line(s.text_sources), confidence,
                       f"{s.duration_ms / 1000:.1f}")
     out_console.print(table)
     for s in summaries:

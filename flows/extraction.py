@@ -23,7 +23,8 @@ def extract_document(
         source: The document: a path, file://, s3://bucket/key or http(s):// URL.
         fields_schema: The extraction schema inline (version, fields with type, method, hints, pattern, required;
             or a JSON Schema document), a schema file, or a bundled schema's name (default: 'invoice').
-        options: How to read the document (as for process-document).
+        options: How to read the document (as for process-document: left empty, the docuforge-ocr block's
+            settings; given, the block's settings with the fields you change from the built-in values).
         results_uri: Where the Parquet results go (as for process-document).
     """
     schema = resolve_schema(fields_schema)

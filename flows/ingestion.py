@@ -6,7 +6,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from blocks.loading import default_results_uri
+from blocks.loading import default_results_uri, ocr_options
 from flows.batch import batch
 from tasks.batch import DEFAULT_BATCH_SIZE
 from tasks.extract.job import OPERATION as EXTRACT, resolve_schema
@@ -20,7 +20,7 @@ def scheduled_ingestion(
     prefix_uri: str,
     suffixes: list[str] = sorted(SUPPORTED_SUFFIXES),
     operation: Operation = "parse",
-    options: ProcessOptions = ProcessOptions(),
+    options: ProcessOptions | None = None,
     batch_size: Annotated[int, Field(ge=1)] = DEFAULT_BATCH_SIZE,
     results_uri: str | None = None,
     max_documents: Annotated[int | None, Field(ge=1)] = None,
@@ -32,7 +32,9 @@ def scheduled_ingestion(
         prefix_uri: Where the documents are: a local folder or s3://bucket/prefix (listed recursively).
         suffixes: Which files are documents, by name ending (any case).
         operation: What to do with each document.
-        options: How to read each document; a document done with other options (or schema) is done again.
+        options: How to read each document; a document done with other options (or schema) is done again. Left
+            empty: the docuforge-ocr block's settings (else the built-in values). Given: the block's settings, with
+            the fields you change from the built-in values shown here.
         batch_size: Documents processed at once.
         results_uri: Where the Parquet results go (default: $DOCUFORGE_RESULTS_URI,
             else the docuforge-results block, else ./docuforge-data/results).
@@ -40,6 +42,7 @@ def scheduled_ingestion(
         fields_schema: For operation=extract: the schema inline, a schema file, or a bundled schema's name
             (default: 'invoice').
     """
+    options = ocr_options(options)
     store_uri = results_uri or default_results_uri()
     listed = list_documents_task(prefix_uri, suffixes)
     fingerprint = resolve_schema(fields_schema).fingerprint() if operation == EXTRACT else None

@@ -7,13 +7,12 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
 
-from prefect import flow, unmapped
+from prefect import flow, get_run_logger, unmapped
 from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
-from pydantic import Field
 
 from blocks.loading import default_results_uri, ocr_options
 from flows.ocr_ensemble import ocr_ensemble
@@ -28,8 +27,8 @@ from tasks.models import (
 )
 from tasks.page import failed_page, picture_page_task, plan_page_task, scanned_regions_task
 from tasks.progress import PageProgress
-from tasks.recovery import emit_processing_error, retryable_category
-from tasks.report import publish_job_summary
+from tasks.recovery import attempt_of, emit_processing_error, retryable_category
+from tasks.report import publish_job_summary, text_preview
 from tasks.settings import get_settings
 from tasks.split.criteria import SplitCriteria, as_criteria
 from tasks.split.job import emit_split
@@ -43,7 +42,6 @@ def process_document(
     operation: Operation = "parse",
     options: ProcessOptions | None = None,
     results_uri: str | None = None,
-    attempt: Annotated[int, Field(ge=1)] = 1,
     fields_schema: dict | str | None = None,
     split_criteria: SplitCriteria | None = None,
 ) -> State:
@@ -54,18 +52,19 @@ def process_document(
         operation: What to do with it (parse: text, Markdown, words, tables and figures; extract: that, then the
             schema's fields into `fields`; split: that, then sections by split_criteria into `sections`, each with
             its own PDF).
-        options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits (default: the
-            docuforge-ocr block's, else the embedded defaults).
+        options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits. Left empty: the
+            docuforge-ocr block's settings (else the built-in values). Given: the block's settings, with the
+            fields you change from the built-in values shown here.
         results_uri: Where the Parquet results go: a folder or s3://bucket/prefix
             (default: $DOCUFORGE_RESULTS_URI, else the docuforge-results block, else ./docuforge-data/results).
-        attempt: Which run of this job this is (error recovery counts its retries with it).
         fields_schema: For operation=extract: the schema inline (Docuforge's format or a JSON Schema document), a
             schema file, or a bundled schema's name such as 'invoice' or 'receipt' (default: 'invoice').
         split_criteria: For operation=split (required there): page ranges, every N pages, the outline's bookmarks,
             blank pages, restarting page numbers, a maximum section length; they combine.
     """
     started_at = datetime.now(UTC)
-    options = options or ocr_options()
+    options = ocr_options(options)
+    attempt = attempt_of(flow_run.tags)
     store_uri = results_uri or default_results_uri()
     work_dir = tempfile.mkdtemp(prefix="job-", dir=_work_root())
     job = None
@@ -93,8 +92,12 @@ def start_job(source: str, operation: Operation, options: ProcessOptions, work_d
     """The job of this document, operation, options and request (an extraction's schema, a split's criteria)."""
     document = fetch_document_task(source, work_dir, options.limits)
     fingerprint = request.fingerprint() if request else None
-    return Job(job_id=job_id_for(document.document_id, operation, options, fingerprint), operation=operation,
-               options=options, work_dir=work_dir, started_at=started_at, document=document, request=fingerprint)
+    job = Job(job_id=job_id_for(document.document_id, operation, options, fingerprint), operation=operation,
+              options=options, work_dir=work_dir, started_at=started_at, document=document, request=fingerprint)
+    get_run_logger().info("%s: %s, %d pages, %d bytes; job %s (%s, OCR mode %s)", document.source_uri,
+                          document.mime_type, document.num_pages, document.size_bytes, job.job_id, operation,
+                          options.ocr_mode)
+    return job
 
 
 def _criteria_or_none(value) -> SplitCriteria | None:
@@ -166,7 +169,7 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
     if status == "failed":
         summary.error_category, summary.error = _first_page_error(pages)
     day = job.started_at.date().isoformat()
-    store_pages_task(store_uri, job.job_id, job.operation, day, [page.path for page in pages])
+    files = store_pages_task(store_uri, job.job_id, job.operation, day, [page.path for page in pages])
     extraction = split = None
     if schema is not None and status != "failed":
         extraction = run_extraction(job.job_id, summary.source_uri, day, schema, store_uri)
@@ -177,7 +180,8 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
     row = _document_row(summary, job.document, job.options, job.started_at,
                         engines=sorted({e for page in pages for e in page.engines}),
                         request=job.request)
-    store_document_task(store_uri, job.job_id, job.operation, day, row)
+    files.append(store_document_task(store_uri, job.job_id, job.operation, day, row))
+    log_results(summary, files)
     event = EventName.document_failed if status == "failed" else EventName.document_processed
     emit(event, job.job_id, job.document.source_uri, _event_payload(summary))
     if extraction is not None:
@@ -187,7 +191,7 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
     if status == "failed":
         emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt,
                               fields_schema, criteria)
-    publish_job_summary(summary)
+    publish_job_summary(summary, text_preview([page.path for page in pages]), files)
     return summary
 
 
@@ -210,14 +214,24 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
                          error=error.message, num_pages=document.num_pages if document else 0,
                          results_uri=store_uri, duration_ms=_ms_between(started_at, datetime.now(UTC)))
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, started_at.date().isoformat())
+    files = []
     try:
-        writer.commit(_document_row(summary, document, options, started_at, engines=[],
-                                    request=job.request if job else None))
+        files = writer.commit(_document_row(summary, document, options, started_at, engines=[],
+                                            request=job.request if job else None))
+        log_results(summary, files)
     finally:  # a results store that is down takes the row, not the events that let recovery run the job again
         emit(EventName.document_failed, job_id, uri, _event_payload(summary))
         emit_processing_error(summary, options, error.retryable, attempt, fields_schema, split_criteria)
-        publish_job_summary(summary)
+        publish_job_summary(summary, "", files)
     return summary
+
+
+def log_results(summary: JobSummary, files: list[str]) -> None:
+    log = get_run_logger()
+    if summary.error:
+        log.warning("job %s failed (%s): %s", summary.job_id, summary.error_category, summary.error)
+    log.info("job %s %s: %d of %d pages read; results written to %s:\n%s", summary.job_id, summary.status,
+             summary.pages_ok, summary.num_pages, summary.results_uri, "\n".join(files))
 
 
 def _summary(job: Job, pages: list[PageSummary], status: str, store_uri: str) -> JobSummary:

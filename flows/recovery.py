@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, tags
 from prefect.artifacts import create_markdown_artifact
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
@@ -15,7 +15,7 @@ from pydantic import Field
 
 from flows.pipeline import process_document
 from tasks.recovery import (
-    BACKOFF_BASE_S, DEFAULT_MAX_ATTEMPTS, RecoveryDecision, RecoveryRequest, decide, recovery_markdown,
+    BACKOFF_BASE_S, DEFAULT_MAX_ATTEMPTS, RecoveryDecision, RecoveryRequest, attempt_tag, decide, recovery_markdown,
 )
 from tasks.report import artifact_key
 
@@ -54,19 +54,20 @@ def report(request: RecoveryRequest, decision: RecoveryDecision) -> None:
 
 
 def rerun(request: RecoveryRequest, delay_s: float) -> None:
-    """The same job again (attempt + 1): a run of the process-document deployment scheduled after the backoff, or,
-    where it is not deployed, a subflow after waiting out the backoff here."""
-    attempt = request.attempt + 1
+    """The same job again (tagged as attempt + 1): a run of the process-document deployment scheduled after the
+    backoff, or, where it is not deployed, a subflow after waiting out the backoff here."""
+    tag = attempt_tag(request.attempt + 1)
     parameters = {"source": request.source_uri, "operation": request.operation,
                   "options": request.options.model_dump(mode="json"), "results_uri": request.results_uri,
-                  "attempt": attempt, "fields_schema": request.fields_schema,
+                  "fields_schema": request.fields_schema,
                   "split_criteria": request.split_criteria.model_dump(mode="json") if request.split_criteria else None}
     try:
-        run_deployment(PROCESS_DOCUMENT, parameters=parameters, timeout=0,
+        run_deployment(PROCESS_DOCUMENT, parameters=parameters, timeout=0, tags=[tag],
                        scheduled_time=datetime.now(UTC) + timedelta(seconds=delay_s),
                        idempotency_key=f"error-recovery-{flow_run.id}")  # once, however often this run retries
     except ObjectNotFound:
         time.sleep(delay_s)
-        process_document(source=request.source_uri, operation=request.operation, options=request.options,
-                         results_uri=request.results_uri, attempt=attempt, fields_schema=request.fields_schema,
-                         split_criteria=request.split_criteria, return_state=True)
+        with tags(tag):
+            process_document(source=request.source_uri, operation=request.operation, options=request.options,
+                             results_uri=request.results_uri, fields_schema=request.fields_schema,
+                             split_criteria=request.split_criteria, return_state=True)

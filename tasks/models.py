@@ -5,7 +5,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,7 @@ was right (CER 0.1916 against 0.1885 for PP-OCR alone; 0.1884 with these)."""
 TextSource = Literal["text_layer", "ocr", "hybrid"]
 PageStatus = Literal["ok", "failed"]
 JobStatus = Literal["completed", "partial", "failed"]
+Model = TypeVar("Model", bound=BaseModel)
 BBox = tuple[float, float, float, float]
 """x0, y0, x1, y1, normalised to the page (origin top-left)."""
 
@@ -68,7 +69,7 @@ class ProcessOptions(BaseModel):
         16, ge=0, description="A page whose text layer has fewer visible characters than this is OCR'd"
     )
     engines: list[str] = Field(
-        default_factory=lambda: ["tesseract", "paddle", "easyocr"],
+        ["tesseract", "paddle", "easyocr"],
         description="OCR engines that vote in auto and ensemble modes (the line detector's engine always reads)",
     )
     line_detector: LineDetector = Field(
@@ -76,7 +77,7 @@ class ProcessOptions(BaseModel):
                               "text detector (paddle) or Tesseract's page layout. fast mode is Tesseract's own layout",
     )
     engine_weights: dict[str, float] = Field(
-        default_factory=lambda: dict(ENGINE_WEIGHTS),
+        ENGINE_WEIGHTS,
         description="Vote weight of each engine (multiplied by its calibrated confidence)",
     )
     escalate_below: float = Field(
@@ -84,8 +85,9 @@ class ProcessOptions(BaseModel):
     )
     tables: bool = Field(True, description="Find tables (cells, spans, HTML and Markdown) on the pages")
     figures: bool = Field(True, description="Find figures on the pages, with their captions, and store a crop of each")
-    enhance: EnhanceOptions = Field(default_factory=EnhanceOptions)
-    limits: Limits = Field(default_factory=Limits)
+    enhance: EnhanceOptions = Field(EnhanceOptions(), title="Enhance",
+                                    description="How scans are cleaned up before OCR")
+    limits: Limits = Field(Limits(), title="Size limits", description="What is refused before it is read")
 
     @property
     def finds_regions(self) -> bool:
@@ -95,6 +97,19 @@ class ProcessOptions(BaseModel):
     def fingerprint(self) -> dict:
         """The options that change a job's output (limits only decide whether it runs)."""
         return self.model_dump(mode="json", exclude={"limits"})
+
+
+def overlay(base: Model, given: Model, builtin: Model) -> Model:
+    """`base` with the fields in which `given` differs from `builtin` taken from `given` (sub-models field by
+    field): the options a run gives change only what it changes from the built-in values."""
+    update = {}
+    for name in type(given).model_fields:
+        value, default = getattr(given, name), getattr(builtin, name)
+        if isinstance(value, BaseModel):
+            update[name] = overlay(getattr(base, name), value, default)
+        elif value != default:
+            update[name] = value
+    return base.model_copy(update=update)
 
 
 class Word(BaseModel):
@@ -220,6 +235,9 @@ class PageSummary(BaseModel):
     n_words: int
     duration_ms: int
     engines: list[str] = Field(default_factory=list)
+    engine_errors: dict[str, str] = Field(default_factory=dict)
+    error_category: str | None = None
+    error: str | None = None
 
 
 class JobSummary(BaseModel):

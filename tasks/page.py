@@ -163,7 +163,8 @@ def save_page(job: Job, page: PageResult) -> PageSummary:
     words = [w for b in page.blocks for line in b.lines for w in line.words]
     return PageSummary(page_number=page.page_number, path=path, status=page.status, text_source=page.text_source,
                        confidence=page.confidence, n_words=len(words), duration_ms=page.duration_ms,
-                       engines=sorted({w.engine for w in words}))
+                       engines=sorted({w.engine for w in words}), engine_errors=page.engine_errors,
+                       error_category=page.error_category, error=page.error)
 
 
 def _ms_since(started: float) -> int:

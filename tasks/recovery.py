@@ -4,6 +4,7 @@ The decision comes from the typed error's category and retryable flag, never fro
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -18,6 +19,19 @@ BACKOFF_MAX_S = 300.0
 DEFAULT_MAX_ATTEMPTS = 3
 RETRYABLE_LABEL = "docuforge.error.retryable"
 CATEGORY_LABEL = "docuforge.error.category"
+ATTEMPT_TAG = "docuforge-attempt-"
+"""A process-document run that error recovery starts carries the tag docuforge-attempt-<n>: bookkeeping that stays
+out of the run form."""
+
+
+def attempt_tag(attempt: int) -> str:
+    return f"{ATTEMPT_TAG}{attempt}"
+
+
+def attempt_of(tags: Iterable[str]) -> int:
+    """Which run of its job a flow run is, by its tags (1 without an attempt tag)."""
+    numbers = [tag.removeprefix(ATTEMPT_TAG) for tag in tags if tag.startswith(ATTEMPT_TAG)]
+    return max((int(number) for number in numbers if number.isdigit()), default=1)
 
 
 class RecoveryRequest(BaseModel):
@@ -30,7 +44,7 @@ class RecoveryRequest(BaseModel):
     error: str | None = None
     retryable: bool = False
     attempt: int = Field(1, ge=1, description="Which run of the job failed (1 = the first)")
-    options: ProcessOptions = Field(default_factory=ProcessOptions)
+    options: ProcessOptions = Field(ProcessOptions(), description="The options the failed run read it with")
     results_uri: str | None = None
     fields_schema: dict | str | None = Field(None, description="operation=extract: the schema it ran with")
     split_criteria: SplitCriteria | None = Field(None, description="operation=split: the criteria it ran with")

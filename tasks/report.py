@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import PurePosixPath
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
 
 from tasks.batch import BatchSummary
-from tasks.models import JobSummary
+from tasks.models import JobSummary, PageResult, PageSummary
 from tasks.workflow import WorkflowResult
 
 log = logging.getLogger(__name__)
+TEXT_SOURCES = {"text_layer": "text layer", "ocr": "OCR", "hybrid": "text layer and OCR of its pictures"}
+"""Where a page's text came from, in words."""
+PREVIEW_CHARS = 1500
+"""The summary artifact shows the document's text up to this many characters."""
 
 
 def artifact_key(*parts: str) -> str:
@@ -32,20 +37,55 @@ def _seconds(ms: int) -> str:
     return f"{ms / 1000:.1f} s"
 
 
-def job_summary_markdown(summary: JobSummary) -> str:
-    sources = ", ".join(f"{name} {count}" for name, count in sorted(summary.text_sources.items())) or "-"
+def text_sources_line(text_sources: dict[str, int]) -> str:
+    """{'ocr': 2, 'text_layer': 1} → 'OCR: 2 pages, text layer: 1 page'."""
+    return ", ".join(f"{TEXT_SOURCES[source]}: {count} page{'s' * (count != 1)}"
+                     for source, count in sorted(text_sources.items())) or "-"
+
+
+def page_line(page: PageSummary, done: int, total: int) -> str:
+    """A page's log line: where its text came from, words, confidence, OCR engines, engine errors."""
+    head = f"page {page.page_number} ({done} of {total} done)"
+    if page.status == "failed":
+        return f"{head}: failed ({page.error_category}): {page.error}"
+    parts = [f"text from {TEXT_SOURCES[page.text_source]}", f"{page.n_words} words"]
+    if page.confidence is not None:
+        parts.append(f"confidence {page.confidence:.2f}")
+    engines = [engine for engine in page.engines if engine != "text_layer"]
+    if engines:
+        parts.append(f"OCR engines {', '.join(engines)}")
+    errors = "; ".join(f"{engine}: {error}" for engine, error in sorted(page.engine_errors.items()))
+    return f"{head}: {', '.join(parts)}" + (f"; engine errors: {errors}" if errors else "")
+
+
+def text_preview(page_paths: list[str], limit: int = PREVIEW_CHARS) -> str:
+    """The start of the document's text (pages in order), at most `limit` characters."""
+    text = ""
+    for path in page_paths:
+        if len(text) >= limit:
+            break
+        text += PageResult.model_validate_json(Path(path).read_text()).text.strip() + "\n\n"
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"
+
+
+def job_summary_markdown(summary: JobSummary, preview: str = "", files: Sequence[str] = ()) -> str:
     confidence = f"{summary.mean_confidence:.3f}" if summary.mean_confidence is not None else "-"
     rows = [
         ("Source", f"`{summary.source_uri}`"), ("Job", f"`{summary.job_id}`"), ("Operation", summary.operation),
         ("Status", f"**{summary.status}**"),
         ("Pages", f"{summary.num_pages} ({summary.pages_ok} read, {summary.pages_failed} failed)"),
-        ("Text from", sources), ("Mean confidence", confidence), ("Duration", _seconds(summary.duration_ms)),
-        ("Results", f"`{summary.results_uri}`"),
+        ("Text from", text_sources_line(summary.text_sources)), ("Mean confidence", confidence),
+        ("Duration", _seconds(summary.duration_ms)), ("Results", f"`{summary.results_uri}`"),
     ]
-    lines = [f"# {_cell(PurePosixPath(summary.source_uri).name)}", "", "| | |", "|---|---|"]
+    lines = [f"# {_cell(PurePosixPath(summary.source_uri).name)}", "", "| Item | Value |", "|---|---|"]
     lines += [f"| {name} | {_cell(value)} |" for name, value in rows]
     if summary.error:
         lines += ["", f"**Error** ({summary.error_category}): {summary.error}"]
+    if preview:
+        lines += ["", "## Text preview", "", "~~~text", preview.replace("~~~", "~ ~ ~"), "~~~"]
+    if files:
+        lines += ["", "## Files", ""] + [f"- `{uri}`" for uri in files]
     return "\n".join(lines) + "\n"
 
 
@@ -62,7 +102,7 @@ def batch_markdown(summary: BatchSummary) -> str:
         f"# Batch {summary.batch_id}", "",
         f"**{summary.status}**: {summary.n_documents} documents — {summary.completed} completed, "
         f"{summary.partial} partial, {summary.failed} failed", "",
-        "| | |", "|---|---|",
+        "| Item | Value |", "|---|---|",
         f"| Pages | {summary.pages} ({summary.pages_failed} failed) |",
         f"| Duration | {_seconds(summary.duration_ms)} |", f"| Throughput | {rate} |",
         f"| Batch size | {summary.batch_size} |", f"| Results | `{_cell(summary.results_uri)}` |",
@@ -102,12 +142,12 @@ def workflow_markdown(result: WorkflowResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def publish_job_summary(summary: JobSummary) -> None:
+def publish_job_summary(summary: JobSummary, preview: str, files: list[str]) -> None:
     """The run's summary artifact. The results are stored by now, so an API hiccup here only costs the artifact."""
     if FlowRunContext.get() is None:
         return
     try:
-        create_markdown_artifact(markdown=job_summary_markdown(summary),
+        create_markdown_artifact(markdown=job_summary_markdown(summary, preview, files),
                                  key=artifact_key("document", summary.job_id),
                                  description=f"Summary of {summary.source_uri}")
     except Exception:  # noqa: BLE001 - see the docstring

@@ -310,22 +310,23 @@ class JobWriter:
         for table, rows in page_rows(self.job_id, page, uris).items():
             self.add(table, rows)
 
-    def publish_tables(self) -> None:
-        """Publish the figure crops and every table of the job but documents."""
+    def publish_tables(self) -> list[str]:
+        """Publish the figure crops and every table of the job but documents; where they are: one file per table
+        with rows, then the crops' folder."""
         self.store.replace_files(self._crops_prefix, self._crops)
-        for table in JOB_TABLES:
-            if table != "documents":
-                self._publish(table)
+        files = [self._publish(table) for table in JOB_TABLES if table != "documents"]
+        return [uri for uri in files if uri] + ([self.store.uri_of(self._crops_prefix)] if self._crops else [])
 
-    def commit(self, document_row: dict) -> None:
+    def commit(self, document_row: dict) -> list[str]:
         """Publish the figure crops and every table of the job; the documents row goes last, so 'completed'
-        implies the rest."""
+        implies the rest. Returns where the job's files are (publish_tables', then the documents file)."""
         try:
-            self.publish_tables()
+            files = self.publish_tables()
             self.add("documents", [document_row | {"job_id": self.job_id}])
-            self._publish("documents")
+            files.append(self._publish("documents"))
         finally:
             self.discard()
+        return files
 
     def discard(self) -> None:
         """Drop the local files, published or not (a writer that failed may fail again as it closes)."""
@@ -344,7 +345,8 @@ class JobWriter:
         self._writers[table].write_table(batch)
         rows.clear()
 
-    def _publish(self, table: str) -> None:
+    def _publish(self, table: str) -> str | None:
+        """The table's file of this job put in place (its URI), or removed when the job has no rows in it."""
         with typed_store_errors(self.store.uri):
             self._flush(table)
             writer = self._writers.pop(table, None)
@@ -352,22 +354,26 @@ class JobWriter:
                 writer.close()
         local = os.path.join(self._dir, f"{table}.parquet") if writer is not None else None
         self.store.publish(local, table, self.operation, self.day, self.job_id)
+        return self.store.uri_of(self.store.key(table, self.operation, self.day, self.job_id)) if local else None
 
 
-def store_pages(store_uri: str, job_id: str, operation: str, day: str, page_paths: list[str]) -> None:
-    """Stream the page results from the work area into every table of the results dataset but documents."""
+def store_pages(store_uri: str, job_id: str, operation: str, day: str, page_paths: list[str]) -> list[str]:
+    """Stream the page results from the work area into every table of the results dataset but documents; where
+    the job's files are."""
     writer = JobWriter(ResultsStore(store_uri), job_id, operation, day)
     try:
         for path in page_paths:
             writer.add_page(PageResult.model_validate_json(Path(path).read_text()))
-        writer.publish_tables()
+        return writer.publish_tables()
     finally:
         writer.discard()
 
 
-def store_document(store_uri: str, job_id: str, operation: str, day: str, document_row: dict) -> None:
-    """The job's documents row, written once the rest of the job is (so 'completed' implies the rest)."""
-    ResultsStore(store_uri).write("documents", operation, day, job_id, [document_row | {"job_id": job_id}])
+def store_document(store_uri: str, job_id: str, operation: str, day: str, document_row: dict) -> str:
+    """The job's documents row, written once the rest of the job is (so 'completed' implies the rest); its file."""
+    store = ResultsStore(store_uri)
+    store.write("documents", operation, day, job_id, [document_row | {"job_id": job_id}])
+    return store.uri_of(store.key("documents", operation, day, job_id))
 
 
 store_pages_task = task(name="store-results", retries=2, retry_delay_seconds=5,

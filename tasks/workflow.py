@@ -30,7 +30,8 @@ class WorkflowConfig(BaseModel):
                                                    "similarity and differing lines per pair; extract_and_combine: "
                                                    "the documents' extracted fields side by side; none: process only")
     operation: Operation = Field("parse", description="What process-document does with each document")
-    options: ProcessOptions = Field(default_factory=ProcessOptions, description="How each document is read")
+    options: ProcessOptions = Field(ProcessOptions(), description="How each document is read (fields left at the "
+                                    "built-in values take the docuforge-ocr block's)")
     fields_schema: dict | str | None = Field(None, description="operation=extract: the schema inline, a schema file, "
                                                                "or a bundled schema's name (default: 'invoice')")
     max_concurrent: int = Field(DEFAULT_BATCH_SIZE, ge=1, description="Documents processed at once")

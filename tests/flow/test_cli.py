@@ -76,7 +76,7 @@ def test_page_limit(benchmarks, tmp_path, monkeypatch):
 def test_summary_table_and_exit_zero(tmp_path):
     result = CliRunner().invoke(app, ["parse", str(SAMPLE), "--pages", "1", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "sample.pdf" in result.stdout and "completed" in result.stdout and "text_layer 1" in result.stdout
+    assert "sample.pdf" in result.stdout and "completed" in result.stdout and "text layer: 1 page" in result.stdout
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -3,7 +3,9 @@ work pool, the `ocr` limit and the automations, created once however often init 
 the embedded defaults when absent; the automations start error-recovery runs from real events."""
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +13,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterDeploymentId,
 )
+from prefect.events.schemas.automations import AutomationCore
 from prefect.exceptions import ObjectNotFound
 from prefect_aws import AwsCredentials
 from typer.testing import CliRunner
@@ -18,10 +21,13 @@ from typer.testing import CliRunner
 from blocks.loading import default_results_uri, llm_provider, load_block, ocr_options
 from blocks.settings import (
     AWS_CREDENTIALS_BLOCK, LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, RESULTS_BUCKET_BLOCK, LlmProviderSettings,
-    ResultsStorage,
+    OcrSettings, ResultsStorage,
 )
-from deployments.init import AUTOMATIONS, WORK_POOL, init
+from deployments.init import AUTOMATIONS, DEPLOYMENT_TAG, WORK_POOL, init
+from flows.batch import batch
 from flows.cli import app
+from flows.ingestion import scheduled_ingestion
+from flows.pipeline import process_document
 from flows.recovery import error_recovery
 from tasks.limits import DEFAULT_OCR_SLOTS, OCR_LIMIT
 from tasks.models import JobSummary, ProcessOptions
@@ -30,7 +36,9 @@ from tasks.settings import Settings, get_settings
 from tasks.store import ResultsStore
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-AUTOMATION_NAMES = [spec["name"] for spec in yaml.safe_load(AUTOMATIONS.read_text())["automations"]]
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sample.pdf"
+AUTOMATION_SPECS = yaml.safe_load(AUTOMATIONS.read_text())["automations"]
+AUTOMATION_NAMES = [spec["name"] for spec in AUTOMATION_SPECS]
 BLOCKS = {RESULTS_BLOCK: "docuforge-results-storage", RESULTS_BUCKET_BLOCK: "s3-bucket",
           AWS_CREDENTIALS_BLOCK: "aws-credentials", OCR_BLOCK: "docuforge-ocr-settings",
           LLM_BLOCK: "docuforge-llm-provider"}
@@ -98,7 +106,7 @@ def test_init_twice_creates_each_thing_once_and_the_results_block_is_an_s3_root(
     assert {second[f"automation {name}"] for name in AUTOMATION_NAMES} == {"created"}
     assert second[f"global concurrency limit {OCR_LIMIT}"] == "kept"
     third = actions(init(results_uri, ocr_slots=DEFAULT_OCR_SLOTS + 1))
-    assert {third[f"automation {name}"] for name in AUTOMATION_NAMES} == {"updated"}
+    assert {third[f"automation {name}"] for name in AUTOMATION_NAMES} == {"kept"}
     assert third[f"block {RESULTS_BLOCK}"] == "updated" and third[f"block {OCR_BLOCK}"] == "kept"
 
     assert [pool.type for pool in server.read_work_pools() if pool.name == WORK_POOL] == ["process"]
@@ -106,9 +114,10 @@ def test_init_twice_creates_each_thing_once_and_the_results_block_is_an_s3_root(
     limits = [limit for limit in server.read_global_concurrency_limits(limit=200) if limit.name == OCR_LIMIT]
     assert [limit.limit for limit in limits] == [DEFAULT_OCR_SLOTS + 1]
     recovery = server.read_deployment_by_name("error-recovery/error-recovery")
-    for name in AUTOMATION_NAMES:
-        [automation] = server.read_automations_by_name(name)
+    for spec in AUTOMATION_SPECS:
+        [automation] = server.read_automations_by_name(spec["name"])
         assert automation.enabled and automation.actions[0].deployment_id == recovery.id
+        assert automation.description == spec["description"], "the UI shows what the automation is for"
 
     storage = ResultsStorage.load(RESULTS_BLOCK)
     assert storage.uri == results_uri == default_results_uri()
@@ -117,6 +126,61 @@ def test_init_twice_creates_each_thing_once_and_the_results_block_is_an_s3_root(
     store = ResultsStore(default_results_uri())
     store.write("documents", "parse", "2026-11-24", "job-1", [{"job_id": "job-1", "status": "completed"}])
     assert store.read("documents").to_pylist()[0]["status"] == "completed"
+
+
+def test_init_repairs_a_recovery_automation_saved_from_the_ui(server, tmp_path):
+    """Saving the automation in the UI, changing nothing, replaced its `{{ event.payload }}` request with the
+    object the form showed: the same edit through the API, then init."""
+    deploy_error_recovery()
+    init(str(tmp_path / "results"))
+    edited, kept = AUTOMATION_NAMES
+    [automation] = server.read_automations_by_name(edited)
+    form_value = RecoveryRequest(job_id="", source_uri="").model_dump(mode="json")
+    action = automation.actions[0].model_copy(update={"parameters": {"request": form_value}})
+    server.update_automation(automation.id, AutomationCore.model_validate(
+        automation.model_dump(include=set(AutomationCore.model_fields) - {"owner_resource"})
+        | {"actions": [action], "enabled": False}))
+    assert server.read_automations_by_name(edited)[0].actions[0].parameters == {"request": form_value}
+
+    steps = actions(init(str(tmp_path / "results")))
+    assert steps[f"automation {edited}"] == ("repaired: actions[0].parameters.request differed from "
+                                             "automations.yaml")
+    assert steps[f"automation {kept}"] == "kept"
+    [repaired] = server.read_automations_by_name(edited)
+    assert repaired.actions[0].parameters == {"request": "{{ event.payload }}"}
+    assert not repaired.enabled, "a pause made in the UI is the user's to undo"
+
+
+def test_init_names_the_deployments_concurrency_limits(server, tmp_path):
+    deployment_id = error_recovery.to_deployment(name="error-recovery", tags=[DEPLOYMENT_TAG],
+                                                 concurrency_limit=2).apply()
+    assert server.read_deployment(deployment_id).global_concurrency_limit.name == f"deployment:{deployment_id}"
+    steps = actions(init(str(tmp_path / "results")))
+    assert steps["concurrency limit deployment-error-recovery"] == f"renamed from deployment:{deployment_id}"
+    limit = server.read_deployment(deployment_id).global_concurrency_limit
+    assert (limit.name, limit.limit) == ("deployment-error-recovery", 2)
+    again = actions(init(str(tmp_path / "results")))
+    assert again["concurrency limit deployment-error-recovery"] == "kept"
+
+
+def test_runs_read_the_ocr_settings_block_and_change_only_what_they_give(server, tmp_path):
+    OcrSettings(pages="1", ocr_mode="fast", dpi=200).save(OCR_BLOCK)
+    results = str(tmp_path / "results")
+
+    def options_of(job_id: str) -> dict:
+        [row] = ResultsStore(results).read("documents", job_id).to_pylist()
+        return json.loads(row["options"])
+
+    given = process_document(source=str(SAMPLE), options=ProcessOptions(dpi=150), results_uri=results)
+    assert given.pages_ok == 1
+    assert {"pages": "1", "ocr_mode": "fast", "dpi": 150}.items() <= options_of(given.job_id).items()
+    [document] = batch(sources=[str(SAMPLE)], results_uri=results).documents
+    assert {"pages": "1", "ocr_mode": "fast", "dpi": 200}.items() <= options_of(document.job_id).items()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "sample.pdf").write_bytes(SAMPLE.read_bytes())
+    ingested = scheduled_ingestion(prefix_uri=str(inbox), results_uri=results)
+    assert [d.job_id for d in ingested.batch.documents] == [document.job_id], "the block's options, as batch's"
 
 
 def test_the_environment_beats_the_block_and_a_folder_block_is_a_folder(server, tmp_path, monkeypatch):

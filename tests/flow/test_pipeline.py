@@ -6,13 +6,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from prefect.artifacts import Artifact
 
 from flows.pipeline import process_document
 from tasks.bench.metrics import cer
 from tasks.events import EventName
 from tasks.models import ProcessOptions
+from tasks.report import artifact_key
 from tasks.store import ResultsStore
-from tests.flow.helpers import wait_for_events
+from tests.flow.helpers import wait_for_events, wait_for_logs
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sample.pdf"
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -48,6 +50,28 @@ def test_sample_document_end_to_end(tmp_path):
                            "hive_partitioning=true)").df()
     assert len(documents) == 1 and documents.status[0] == "completed" and documents.num_pages[0] == 3
     assert (wait_for_events(EventName.document_processed, summary.job_id)[0].payload["status"]) == "completed"
+
+
+def test_a_run_logs_its_pages_and_results_and_publishes_keyed_readable_artifacts(tmp_path):
+    state, summary = run(SAMPLE, tmp_path, pages="1-2", ocr_mode="fast")
+    assert summary.status == "completed"
+    logs = wait_for_logs(state.state_details.flow_run_id, until="results written to")
+    [digital] = [line for line in logs if line.startswith("page 1 (")]
+    [scan] = [line for line in logs if line.startswith("page 2 (")]
+    assert "text from text layer" in digital and " words" in digital
+    assert "text from OCR" in scan and "confidence 0." in scan and "OCR engines tesseract" in scan
+    [results] = [line for line in logs if "results written to" in line]
+    documents_file = f"{ResultsStore(str(tmp_path)).uri}/documents/operation=parse/"
+    assert documents_file in results and f"/{summary.job_id}.parquet" in results
+    assert any(line.startswith(f"{SAMPLE}: application/pdf, 3 pages") for line in logs)
+
+    report = Artifact.get(artifact_key("document", summary.job_id))
+    assert report.type == "markdown" and "| | |" not in report.data
+    assert "| Text from | OCR: 1 page, text layer: 1 page |" in report.data
+    assert "## Text preview" in report.data and "Docuforge sample document" in report.data
+    assert "## Files" in report.data and documents_file in report.data
+    progress = Artifact.get(artifact_key("progress", summary.job_id))
+    assert progress.type == "progress" and float(progress.data) == 100.0
 
 
 def test_same_request_twice_is_one_job_with_no_duplicate_rows(tmp_path):

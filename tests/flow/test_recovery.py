@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from prefect import tags
 from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId, FlowRunFilterParentFlowRunId
@@ -13,7 +14,7 @@ from flows.pipeline import process_document
 from flows.recovery import error_recovery
 from tasks.events import EventName
 from tasks.models import ProcessOptions
-from tasks.recovery import RecoveryRequest
+from tasks.recovery import RecoveryRequest, attempt_tag
 from tasks.report import artifact_key
 from tasks.store import ResultsStore
 from tests.flow.helpers import wait_for_events
@@ -31,8 +32,9 @@ def child_runs(parent_id) -> list:
 def corrupt_document(tmp_path: Path, attempt: int):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.7\n this is not really a PDF \x00\x01\x02")
-    state = process_document(source=str(bad), options=ProcessOptions(ocr_mode="fast"),
-                             results_uri=str(tmp_path / "results"), attempt=attempt, return_state=True)
+    with tags(attempt_tag(attempt)):
+        state = process_document(source=str(bad), options=ProcessOptions(ocr_mode="fast"),
+                                 results_uri=str(tmp_path / "results"), return_state=True)
     return state.result(raise_on_failure=False)
 
 
@@ -65,7 +67,7 @@ def test_a_retryable_failure_runs_process_document_again_as_attempt_two(tmp_path
     state = error_recovery(request=request, return_state=True)
     assert state.result().action == "retry"
     [rerun] = child_runs(state.state_details.flow_run_id)
-    assert rerun.parameters["attempt"] == 2 and rerun.state.is_completed()
+    assert attempt_tag(2) in rerun.tags and "attempt" not in rerun.parameters and rerun.state.is_completed()
     rows = ResultsStore(str(results)).read("documents").to_pylist()
     assert [(row["status"], row["source_uri"]) for row in rows] == [("completed", str(SAMPLE))]
 
@@ -92,7 +94,7 @@ def test_where_process_document_is_deployed_the_retry_is_a_run_of_the_deployment
         with get_client(sync_client=True) as client:
             [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(
                 deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id])))
-        assert run.parameters["attempt"] == 2 and run.parameters["options"]["pages"] == "1"
+        assert attempt_tag(2) in run.tags and run.parameters["options"]["pages"] == "1"
         assert run.state.is_scheduled() and (run.expected_start_time - state.timestamp).total_seconds() > 60
     finally:
         with get_client(sync_client=True) as client:

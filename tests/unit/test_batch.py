@@ -11,8 +11,8 @@ from tasks.batch import (
     store_batch, unique_sources,
 )
 from tasks.errors import BadInput, NetworkError
-from tasks.models import JobSummary, ProcessOptions
-from tasks.report import artifact_key, batch_documents_table, batch_markdown, job_summary_markdown
+from tasks.models import JobSummary, PageSummary, ProcessOptions
+from tasks.report import artifact_key, batch_documents_table, batch_markdown, job_summary_markdown, page_line
 from tasks.store import SCHEMAS, ResultsStore
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -120,10 +120,26 @@ def test_job_summary_markdown_shows_pages_and_errors():
     markdown = job_summary_markdown(_summary("a", "partial", pages=3).model_copy(
         update={"text_sources": {"ocr": 2, "text_layer": 1}, "mean_confidence": 0.9123}))
     assert markdown.startswith("# a.pdf")
-    assert "| Pages | 3 (3 read, 1 failed) |" in markdown and "ocr 2, text_layer 1" in markdown
-    assert "0.912" in markdown and "Error" not in markdown
+    assert "| Item | Value |" in markdown and "| | |" not in markdown, "a header row that says something"
+    assert "| Pages | 3 (3 read, 1 failed) |" in markdown
+    assert "| Text from | OCR: 2 pages, text layer: 1 page |" in markdown
+    assert "0.912" in markdown and "Error" not in markdown and "Text preview" not in markdown
     failed = job_summary_markdown(_summary("b", "failed", pages=0, category="bad_input"))
     assert "**Error** (bad_input): bytes are not a PDF" in failed
+    shown = job_summary_markdown(_summary("a"), "Invoice ~~~ 42", ["/r/documents/a.parquet"])
+    assert "## Text preview\n\n~~~text\nInvoice ~ ~ ~ 42\n~~~" in shown, "the preview cannot close its own fence"
+    assert "## Files\n\n- `/r/documents/a.parquet`" in shown
+
+
+def test_a_page_log_line_says_where_its_text_came_from():
+    ocr = PageSummary(page_number=2, path="p2.json", status="ok", text_source="ocr", confidence=0.913, n_words=41,
+                      duration_ms=900, engines=["paddle", "tesseract"], engine_errors={"easyocr": "not installed"})
+    assert page_line(ocr, 1, 3) == ("page 2 (1 of 3 done): text from OCR, 41 words, confidence 0.91, OCR engines "
+                                    "paddle, tesseract; engine errors: easyocr: not installed")
+    digital = ocr.model_copy(update={"text_source": "text_layer", "engines": ["text_layer"], "engine_errors": {}})
+    assert page_line(digital, 2, 3) == "page 2 (2 of 3 done): text from text layer, 41 words, confidence 0.91"
+    failed = ocr.model_copy(update={"status": "failed", "error_category": "engine", "error": "it broke"})
+    assert page_line(failed, 3, 3) == "page 2 (3 of 3 done): failed (engine): it broke"
 
 
 def test_artifact_keys_are_valid():

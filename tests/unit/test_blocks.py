@@ -26,6 +26,25 @@ def test_results_storage_is_a_folder_or_an_s3_bucket():
 
 def test_ocr_settings_default_to_the_embedded_options():
     assert OcrSettings().options == ProcessOptions()
+    assert OcrSettings(dpi=200, ocr_mode="fast").options == ProcessOptions(dpi=200, ocr_mode="fast")
+
+
+@pytest.mark.parametrize("cls", BLOCK_TYPES)
+def test_every_block_field_is_labelled_and_described(cls):
+    """The block pages show each field by its title (one without a title shows a bare value, such as "None")."""
+    properties = cls.model_json_schema()["properties"]
+    for name, spec in properties.items():
+        assert spec.get("title") and spec.get("description"), f"{cls.__name__}.{name}"
+    assert cls.get_description() and cls.__doc__
+
+
+def test_ocr_settings_show_each_option_as_a_field():
+    assert set(OcrSettings.model_json_schema()["properties"]) == set(ProcessOptions.model_fields)
+
+
+def test_block_descriptions_promise_nothing_unbuilt():
+    for cls in BLOCK_TYPES:
+        assert "correction" not in cls.get_description().lower() and "agent" not in cls.get_description().lower()
 
 
 def test_llm_key_comes_from_the_block_the_environment_or_nowhere(monkeypatch):

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from tasks.errors import Category, CorruptDocument, NetworkError, as_docuforge_error, is_retryable
-from tasks.models import ProcessOptions, job_id_for, parse_page_ranges
+from tasks.models import ENGINE_WEIGHTS, ProcessOptions, job_id_for, overlay, parse_page_ranges
 
 
 def test_page_ranges():
@@ -86,3 +86,21 @@ def test_modes_and_operations_not_built_yet_are_refused_not_run_as_something_els
     assert form["properties"]["operation"]["enum"] == ["parse", "extract", "split"], \
         "the run form offers only what works"
     assert form["definitions"]["ProcessOptions"]["properties"]["ocr_mode"]["enum"] == ["fast", "auto", "ensemble"]
+
+
+def test_options_given_change_only_what_differs_from_the_built_in_values():
+    settings = ProcessOptions(dpi=200, engines=["paddle"], enhance={"denoise": True})
+    given = ProcessOptions(ocr_mode="fast", enhance={"binarize": True})
+    merged = overlay(settings, given, ProcessOptions())
+    assert (merged.dpi, merged.engines, merged.ocr_mode) == (200, ["paddle"], "fast")
+    assert merged.enhance.denoise and merged.enhance.binarize, "sub-models merge field by field"
+    assert overlay(settings, ProcessOptions(), ProcessOptions()) == settings
+    assert overlay(settings, merged, ProcessOptions()) == merged, "merging a merged set again changes nothing"
+
+
+def test_mutable_defaults_are_copies():
+    options = ProcessOptions()
+    options.engine_weights["paddle"] = 9.0
+    options.engines.append("other")
+    assert ProcessOptions().engine_weights == ENGINE_WEIGHTS and ENGINE_WEIGHTS["paddle"] != 9.0
+    assert "other" not in ProcessOptions().engines

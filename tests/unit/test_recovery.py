@@ -6,8 +6,8 @@ import pytest
 from tasks.errors import Category
 from tasks.models import JobSummary, ProcessOptions
 from tasks.recovery import (
-    RecoveryRequest, backoff_s, decide, processing_error_labels, processing_error_payload, recovery_markdown,
-    retryable_category,
+    RecoveryRequest, attempt_of, attempt_tag, backoff_s, decide, processing_error_labels, processing_error_payload,
+    recovery_markdown, retryable_category,
 )
 from tasks.split.criteria import SplitCriteria
 
@@ -80,3 +80,9 @@ def test_report_says_what_was_decided():
     assert "runs the job again" in text and "429 from the LLM" in text and "backoff of 20 s" in text
     bad = request(Category.bad_input, False)
     assert "gave up" in recovery_markdown(bad, decide(bad))
+
+
+def test_the_attempt_travels_as_a_run_tag():
+    assert attempt_tag(2) == "docuforge-attempt-2"
+    assert attempt_of(["docuforge", attempt_tag(3)]) == 3
+    assert attempt_of(["docuforge", "docuforge-attempt-x"]) == 1 and attempt_of([]) == 1
