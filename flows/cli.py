@@ -269,10 +269,17 @@ def print_error(category: str | None, message: str, about: str | None = None) ->
     err_console.print(f"[red]✗[/] {where}\\[{category}] {escape(message)}")
 
 
+class _NoRunLogs(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(("prefect.task_runs", "prefect.flow_runs"))
+
+
 def _quiet_run_logs() -> None:
-    """Each failure is reported once, by the summary; Prefect's own run logs would repeat it."""
-    for name in ("prefect.task_runs", "prefect.flow_runs"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    """Each failure is reported once, by the summary: the runs' logs stay off the terminal, which would repeat it
+    (they still reach the API, for the Prefect UI)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _NoRunLogs) for f in handler.filters):
+            handler.addFilter(_NoRunLogs())
 
 
 def print_batch_totals(summary: BatchSummary) -> None:

@@ -23,16 +23,17 @@ def wait_for_events(name: EventName | str, job_id: str, timeout: float = 30.0, k
             time.sleep(0.5)
 
 
-def wait_for_logs(flow_run_id, until: str, timeout: float = 30.0) -> list[str]:
-    """A flow run's log messages, once one contains `until` (logs reach the server in batches, hence the bounded
-    wait)."""
+def wait_for_logs(flow_run_id, until: str | tuple[str, ...], timeout: float = 120.0) -> list[str]:
+    """A flow run's log messages, once they contain each of `until` (logs reach the server in batches, later on a
+    busy machine: hence the bounded wait)."""
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
+    wanted = (until,) if isinstance(until, str) else until
     query = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while True:
             messages = [log.message for log in client.read_logs(log_filter=query, limit=200)]
-            if any(until in message for message in messages) or time.monotonic() > deadline:
+            if all(any(text in message for message in messages) for text in wanted) or time.monotonic() > deadline:
                 return messages
             time.sleep(0.5)

@@ -55,7 +55,7 @@ def test_sample_document_end_to_end(tmp_path):
 def test_a_run_logs_its_pages_and_results_and_publishes_keyed_readable_artifacts(tmp_path):
     state, summary = run(SAMPLE, tmp_path, pages="1-2", ocr_mode="fast")
     assert summary.status == "completed"
-    logs = wait_for_logs(state.state_details.flow_run_id, until="results written to")
+    logs = wait_for_logs(state.state_details.flow_run_id, until=("page 1 (", "page 2 (", "results written to"))
     [digital] = [line for line in logs if line.startswith("page 1 (")]
     [scan] = [line for line in logs if line.startswith("page 2 (")]
     assert "text from text layer" in digital and " words" in digital
