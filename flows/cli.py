@@ -174,6 +174,41 @@ def split(
     _report(splits, ok, as_json, print_sections)
 
 
+@app.command()
+def edit(
+    inputs: Annotated[list[str], typer.Argument(help="PDFs or images: path, file://, s3://bucket/key, http(s)://")],
+    searchable: Annotated[bool, typer.Option(
+        "--searchable",
+        help="A searchable PDF: an invisible text layer of the OCR'd words on the original pages")] = False,
+    out: Annotated[str | None, typer.Option(help="Results root: a folder or s3://bucket/prefix "
+                                                 "(default: $DOCUFORGE_RESULTS_URI, else ./docuforge-data/results)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the edits as JSON")] = False,
+) -> None:
+    """Edit documents into new PDFs next to the results (a row each in `edits`); print each output's URI; exit 1
+    if any failed or is not verified."""
+    from flows.editing import edit_document
+    from tasks.edit.request import Edits
+
+    edits = Edits(searchable=searchable)
+    if not edits.kinds():
+        raise typer.BadParameter("choose an edit: --searchable", param_hint="--searchable")
+    _quiet_run_logs()
+    with _lean_temporary_api():
+        summaries, ok = _each_source(inputs, lambda source: edit_document(
+            source=source, edits=edits, results_uri=out or get_settings().results_uri, return_state=True))
+    verified = all(row["verified"] for summary in summaries for row in summary.edits)
+    _report(summaries, ok and verified, as_json, print_edits)
+
+
+def print_edits(summary) -> None:
+    """Each edit's output URI, with what changed and whether its text was verified."""
+    for row in summary.edits:
+        check = "[green]verified[/]" if row["verified"] else "[red]NOT verified[/]"
+        out_console.print(f"{escape(row['output_uri'])}", soft_wrap=True, highlight=False)
+        out_console.print(f"  [dim]{row['kind']}: {escape(row['changes'])}; CER {row['cer']:.4f}[/] {check}",
+                          soft_wrap=True)
+
+
 def print_sections(summary) -> None:
     """A heading for the document, then two lines a section: where it is and what it is, then its summary."""
     meta = summary.metadata

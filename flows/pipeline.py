@@ -1,5 +1,6 @@
 """process_document: fetch → validate → text layer → render → enhance → layout → OCR → tables and figures →
-post-process → store → (operation=extract: fields; split: sections) → documents row → events."""
+post-process → store → (operation=extract: fields; split: sections; edit: edited PDFs) → documents row →
+events."""
 from __future__ import annotations
 
 import os
@@ -15,8 +16,11 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.loading import default_results_uri, ocr_options
+from flows.editing import edit_pages
 from flows.ocr_ensemble import ocr_ensemble
 from flows.splitting import split_sections
+from tasks.edit.job import emit_edit
+from tasks.edit.request import Edits, as_edits
 from tasks.errors import BadInput, as_docuforge_error
 from tasks.events import EventName, emit
 from tasks.extract.job import emit_extraction, resolve_schema, run_extraction
@@ -44,6 +48,7 @@ def process_document(
     results_uri: str | None = None,
     fields_schema: dict | str | None = None,
     split_criteria: SplitCriteria | None = None,
+    edits: Edits | None = None,
 ) -> State:
     """Read one document (PDF, PNG, JPEG, TIFF from a path, file://, s3:// or http(s)://) into the results dataset.
 
@@ -51,7 +56,7 @@ def process_document(
         source: The document: a path, file://, s3://bucket/key or http(s):// URL.
         operation: What to do with it (parse: text, Markdown, words, tables and figures; extract: that, then the
             schema's fields into `fields`; split: that, then sections by split_criteria into `sections`, each with
-            its own PDF).
+            its own PDF; edit: that, then the edits' PDFs, each with a row in `edits`).
         options: How to read it: OCR mode and engines, dpi, pages, enhancement, limits. Left empty: the
             docuforge-ocr block's settings (else the built-in values). Given: the block's settings, with the
             fields you change from the built-in values shown here.
@@ -61,6 +66,7 @@ def process_document(
             schema file, or a bundled schema's name such as 'invoice' or 'receipt' (default: 'invoice').
         split_criteria: For operation=split (required there): page ranges, every N pages, the outline's bookmarks,
             blank pages, restarting page numbers, a maximum section length; they combine.
+        edits: For operation=edit (required there): the edits to make (a searchable PDF).
     """
     started_at = datetime.now(UTC)
     options = ocr_options(options)
@@ -71,14 +77,16 @@ def process_document(
     try:
         schema = resolve_schema(fields_schema) if operation == "extract" else None
         criteria = as_criteria(split_criteria) if operation == "split" else None
-        job = start_job(source, operation, options, work_dir, started_at, schema or criteria)
+        asked = as_edits(edits) if operation == "edit" else None
+        job = start_job(source, operation, options, work_dir, started_at, schema or criteria or asked)
         if criteria is not None:
             check_criteria(criteria, job.document.mime_type, job.document.num_pages, job.document.local_path)
         pages = read_pages(job)
-        summary = finish_job(job, pages, store_uri, attempt, fields_schema, schema, criteria)
+        summary = finish_job(job, pages, store_uri, attempt, fields_schema, schema, criteria, asked)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded as a failed row before the run fails
         summary = record_failure(job, source, operation, options, started_at, store_uri, exc, attempt,
-                                 fields_schema, _criteria_or_none(split_criteria))
+                                 fields_schema, _valid_or_none(as_criteria, split_criteria),
+                                 _valid_or_none(as_edits, edits))
     finally:
         if not get_settings().keep_work:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -88,8 +96,9 @@ def process_document(
 
 
 def start_job(source: str, operation: Operation, options: ProcessOptions, work_dir: str, started_at: datetime,
-              request: ExtractionSchema | SplitCriteria | None = None) -> Job:
-    """The job of this document, operation, options and request (an extraction's schema, a split's criteria)."""
+              request: ExtractionSchema | SplitCriteria | Edits | None = None) -> Job:
+    """The job of this document, operation, options and request (an extraction's schema, a split's criteria, the
+    edits)."""
     document = fetch_document_task(source, work_dir, options.limits)
     fingerprint = request.fingerprint() if request else None
     job = Job(job_id=job_id_for(document.document_id, operation, options, fingerprint), operation=operation,
@@ -100,10 +109,10 @@ def start_job(source: str, operation: Operation, options: ProcessOptions, work_d
     return job
 
 
-def _criteria_or_none(value) -> SplitCriteria | None:
-    """The criteria to hand on to recovery, when they are valid at all."""
+def _valid_or_none(read, value):
+    """The request (split criteria, edits) to hand on to recovery, when it is valid at all."""
     try:
-        return as_criteria(value)
+        return read(value)
     except BadInput:  # malformed or missing: nothing to run again with
         return None
 
@@ -160,8 +169,9 @@ def _result_or(future: PrefectFuture, fallback: PageSummary) -> PageSummary:
 
 def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int = 1,
                fields_schema: dict | str | None = None, schema: ExtractionSchema | None = None,
-               criteria: SplitCriteria | None = None) -> JobSummary:
-    """The pages' rows, an extraction's fields or a split's sections, then the documents row and the events:
+               criteria: SplitCriteria | None = None, edits: Edits | None = None) -> JobSummary:
+    """The pages' rows, an extraction's fields, a split's sections or the edits' PDFs, then the documents row and
+    the events:
     whoever sees the row or an event finds the rest of the job in place."""
     failed = sum(page.status == "failed" for page in pages)
     status = "failed" if failed == len(pages) else "partial" if failed else "completed"
@@ -170,13 +180,16 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
         summary.error_category, summary.error = _first_page_error(pages)
     day = job.started_at.date().isoformat()
     files = store_pages_task(store_uri, job.job_id, job.operation, day, [page.path for page in pages])
-    extraction = split = None
+    extraction = split = edited = None
     if schema is not None and status != "failed":
         extraction = run_extraction(job.job_id, summary.source_uri, day, schema, store_uri)
         summary.extraction = extraction.model_dump(mode="json")
     if criteria is not None and status != "failed":
         split = split_sections(job, criteria, store_uri)
         summary.split = split.model_dump(mode="json")
+    if edits is not None and status != "failed":
+        edited = edit_pages(job, edits, store_uri)
+        summary.edit = edited.model_dump(mode="json")
     row = _document_row(summary, job.document, job.options, job.started_at,
                         engines=sorted({e for page in pages for e in page.engines}),
                         request=job.request)
@@ -188,9 +201,11 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
         emit_extraction(extraction)
     if split is not None:
         emit_split(split)
+    if edited is not None:
+        emit_edit(edited, edits)
     if status == "failed":
         emit_processing_error(summary, job.options, retryable_category(summary.error_category), attempt,
-                              fields_schema, criteria)
+                              fields_schema, criteria, edits)
     publish_job_summary(summary, text_preview([page.path for page in pages]), files)
     return summary
 
@@ -198,7 +213,7 @@ def finish_job(job: Job, pages: list[PageSummary], store_uri: str, attempt: int 
 def record_failure(job: Job | None, source: str, operation: Operation, options: ProcessOptions,
                    started_at: datetime, store_uri: str, exc: BaseException, attempt: int = 1,
                    fields_schema: dict | str | None = None,
-                   split_criteria: SplitCriteria | None = None) -> JobSummary:
+                   split_criteria: SplitCriteria | None = None, edits: Edits | None = None) -> JobSummary:
     """A document that failed as a whole: a failed documents row, a docuforge.document.failed event and a
     docuforge.processing.error event (for error recovery).
 
@@ -221,7 +236,7 @@ def record_failure(job: Job | None, source: str, operation: Operation, options: 
         log_results(summary, files)
     finally:  # a results store that is down takes the row, not the events that let recovery run the job again
         emit(EventName.document_failed, job_id, uri, _event_payload(summary))
-        emit_processing_error(summary, options, error.retryable, attempt, fields_schema, split_criteria)
+        emit_processing_error(summary, options, error.retryable, attempt, fields_schema, split_criteria, edits)
         publish_job_summary(summary, "", files)
     return summary
 

@@ -60,7 +60,8 @@ def rerun(request: RecoveryRequest, delay_s: float) -> None:
     parameters = {"source": request.source_uri, "operation": request.operation,
                   "options": request.options.model_dump(mode="json"), "results_uri": request.results_uri,
                   "fields_schema": request.fields_schema,
-                  "split_criteria": request.split_criteria.model_dump(mode="json") if request.split_criteria else None}
+                  "split_criteria": request.split_criteria.model_dump(mode="json") if request.split_criteria else None,
+                  "edits": request.edits.model_dump(mode="json") if request.edits else None}
     try:
         run_deployment(PROCESS_DOCUMENT, parameters=parameters, timeout=0, tags=[tag],
                        scheduled_time=datetime.now(UTC) + timedelta(seconds=delay_s),
@@ -70,4 +71,4 @@ def rerun(request: RecoveryRequest, delay_s: float) -> None:
         with tags(tag):
             process_document(source=request.source_uri, operation=request.operation, options=request.options,
                              results_uri=request.results_uri, fields_schema=request.fields_schema,
-                             split_criteria=request.split_criteria, return_state=True)
+                             split_criteria=request.split_criteria, edits=request.edits, return_state=True)

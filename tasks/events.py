@@ -22,6 +22,7 @@ class EventName(StrEnum):
     document_failed = "docuforge.document.failed"
     extraction_completed = "docuforge.extraction.completed"
     split_completed = "docuforge.split.completed"
+    edit_completed = "docuforge.edit.completed"
     batch_completed = "docuforge.batch.completed"
     workflow_completed = "docuforge.workflow.completed"
     processing_error = "docuforge.processing.error"

@@ -9,8 +9,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-Operation = Literal["parse", "extract", "split"]
-"""What process-document does; edit (seed §1) is offered once it is built (issue 15)."""
+Operation = Literal["parse", "extract", "split", "edit"]
+"""What process-document does."""
 OcrMode = Literal["fast", "auto", "ensemble"]
 """agentic (LLM correction, seed §3) is offered once it is built (issue 14): until then it would run another mode."""
 LineDetector = Literal["paddle", "tesseract"]
@@ -259,6 +259,8 @@ class JobSummary(BaseModel):
     """operation=extract: the extraction's summary (tasks.extract.job.ExtractionSummary as JSON)."""
     split: dict | None = None
     """operation=split: the split's summary (tasks.split.job.SplitSummary as JSON)."""
+    edit: dict | None = None
+    """operation=edit: the edits' summary (tasks.edit.job.EditSummary as JSON)."""
 
 
 def sha256_file(path: str, chunk: int = 1 << 20) -> str:
@@ -271,7 +273,7 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
 
 def output_key(options: ProcessOptions, request: str | None = None) -> dict:
     """What a job's output depends on besides its document and operation: the options that change it and the
-    fingerprint of what the operation was asked (an extraction's fields schema, a split's criteria)."""
+    fingerprint of what the operation was asked (an extraction's fields schema, a split's criteria, the edits)."""
     return options.fingerprint() | ({"request": request} if request else {})
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tasks.edit.request import Edits
 from tasks.errors import Category, DocuforgeError
 from tasks.events import EventName, emit
 from tasks.models import JobSummary, Operation, ProcessOptions
@@ -48,6 +49,7 @@ class RecoveryRequest(BaseModel):
     results_uri: str | None = None
     fields_schema: dict | str | None = Field(None, description="operation=extract: the schema it ran with")
     split_criteria: SplitCriteria | None = Field(None, description="operation=split: the criteria it ran with")
+    edits: Edits | None = Field(None, description="operation=edit: the edits it ran with")
 
 
 class RecoveryDecision(BaseModel):
@@ -69,11 +71,11 @@ def _error_classes(cls: type[DocuforgeError]) -> list[type[DocuforgeError]]:
 
 def processing_error_payload(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int,
                              fields_schema: dict | str | None = None,
-                             split_criteria: SplitCriteria | None = None) -> dict:
+                             split_criteria: SplitCriteria | None = None, edits: Edits | None = None) -> dict:
     request = RecoveryRequest(job_id=summary.job_id, source_uri=summary.source_uri, operation=summary.operation,
                               error_category=summary.error_category or Category.internal, error=summary.error,
                               retryable=retryable, attempt=attempt, options=options, results_uri=summary.results_uri,
-                              fields_schema=fields_schema, split_criteria=split_criteria)
+                              fields_schema=fields_schema, split_criteria=split_criteria, edits=edits)
     return request.model_dump(mode="json")
 
 
@@ -84,9 +86,9 @@ def processing_error_labels(payload: dict) -> dict[str, str]:
 
 def emit_processing_error(summary: JobSummary, options: ProcessOptions, retryable: bool, attempt: int,
                           fields_schema: dict | str | None = None,
-                          split_criteria: SplitCriteria | None = None) -> str | None:
+                          split_criteria: SplitCriteria | None = None, edits: Edits | None = None) -> str | None:
     """docuforge.processing.error for a failed job, labelled with its category and whether it is retryable."""
-    payload = processing_error_payload(summary, options, retryable, attempt, fields_schema, split_criteria)
+    payload = processing_error_payload(summary, options, retryable, attempt, fields_schema, split_criteria, edits)
     return emit(EventName.processing_error, summary.job_id, summary.source_uri, payload,
                 labels=processing_error_labels(payload))
 

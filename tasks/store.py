@@ -82,6 +82,11 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("has_images", pa.bool_()), ("text", pa.string()),
         ("criteria", pa.string()), ("boundary_reason", pa.string()), ("boundary_score", pa.float32()),
     ]),
+    "edits": pa.schema([
+        ("job_id", pa.string()), ("kind", pa.string()), ("num_pages", pa.int32()),
+        ("pages_changed", pa.list_(pa.int32())), ("words_added", pa.int32()), ("changes", pa.string()),
+        ("output_uri", pa.string()), ("cer", pa.float32()), ("verified", pa.bool_()),
+    ]),
     "corrections": pa.schema([
         ("job_id", pa.string()), ("section_id", pa.int32()), ("original", pa.string()), ("corrected", pa.string()),
         ("reason", pa.string()), ("confidence", pa.float32()), ("validated", pa.bool_()),

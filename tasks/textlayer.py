@@ -35,7 +35,7 @@ class TextLayerPage:
         return sum(1 for ch in self.text if ch.isprintable() and not ch.isspace() and ch != "\ufffd")
 
 
-def _pdftotext(pdf_path: str, page_number: int, *extra: str) -> str:
+def pdftotext(pdf_path: str, page_number: int, *extra: str) -> str:
     command = ["pdftotext", "-q", "-enc", "UTF-8", "-f", str(page_number), "-l", str(page_number), *extra, pdf_path, "-"]
     result = subprocess.run(command, capture_output=True, timeout=120)
     if result.returncode != 0:
@@ -45,8 +45,8 @@ def _pdftotext(pdf_path: str, page_number: int, *extra: str) -> str:
 
 def read_text_layer(pdf_path: str, page_number: int) -> TextLayerPage:
     """The page's text exactly as pdftotext reads it, with blocks/lines/words in pdftotext's reading order."""
-    text = _pdftotext(pdf_path, page_number).rstrip("\f")
-    layout = _XML_FORBIDDEN.sub("", _pdftotext(pdf_path, page_number, "-bbox-layout"))
+    text = pdftotext(pdf_path, page_number).rstrip("\f")
+    layout = _XML_FORBIDDEN.sub("", pdftotext(pdf_path, page_number, "-bbox-layout"))
     page = ET.fromstring(layout).find(f".//{_XHTML}page")
     if page is None:
         raise CorruptDocument(f"page {page_number}: no page in the text layer")

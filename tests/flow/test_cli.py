@@ -132,3 +132,21 @@ def test_split_prints_each_section_and_refuses_a_bad_criterion(benchmarks, tmp_p
     assert CliRunner().invoke(app, ["split", str(bundle), "--by", "chapters"]).exit_code == 2
     no_outline = CliRunner().invoke(app, ["split", str(bundle), "--by", "outline", "--out", str(tmp_path / "out")])
     assert no_outline.exit_code == 1 and "bad_input" in no_outline.output and "no outline" in no_outline.output
+
+
+def test_edit_prints_each_searchable_pdf_and_refuses_no_edit(benchmarks, tmp_path):
+    from pdf2image import convert_from_path
+    from pypdf import PdfReader
+
+    from tasks.textlayer import pdftotext
+
+    image = tmp_path / "letter.png"
+    scan = benchmarks / "pdfs/scanned/slerexe_letter_ccitt1.pdf"
+    convert_from_path(str(scan), dpi=200)[0].save(image, dpi=(200, 200))
+    result = CliRunner().invoke(app, ["edit", str(image), "--searchable", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    uri = result.stdout.splitlines()[0]
+    assert uri.endswith("/searchable.pdf") and "verified" in result.stdout
+    assert len(PdfReader(uri).pages) == 1 and "SLEREXE" in pdftotext(uri, 1), "the image became a searchable page"
+    refused = CliRunner().invoke(app, ["edit", str(image), "--out", str(tmp_path / "out")])
+    assert refused.exit_code == 2 and "--searchable" in refused.output

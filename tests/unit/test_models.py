@@ -83,7 +83,7 @@ def test_modes_and_operations_not_built_yet_are_refused_not_run_as_something_els
     with pytest.raises(ValidationError):
         ProcessOptions(ocr_mode="agentic")
     form = parameter_schema(process_document.fn).model_dump()
-    assert form["properties"]["operation"]["enum"] == ["parse", "extract", "split"], \
+    assert form["properties"]["operation"]["enum"] == ["parse", "extract", "split", "edit"], \
         "the run form offers only what works"
     assert form["definitions"]["ProcessOptions"]["properties"]["ocr_mode"]["enum"] == ["fast", "auto", "ensemble"]
 

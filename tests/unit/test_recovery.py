@@ -60,7 +60,7 @@ def test_payload_is_a_recovery_request_with_labels_for_automations():
                          results_uri="s3://results/docuforge")
     payload = processing_error_payload(summary, options, retryable=True, attempt=2)
     assert set(payload) == {"job_id", "source_uri", "operation", "error_category", "error", "retryable", "attempt",
-                            "options", "results_uri", "fields_schema", "split_criteria"}
+                            "options", "results_uri", "fields_schema", "split_criteria", "edits"}
     assert payload["retryable"] is True and payload["attempt"] == 2 and payload["error_category"] == "network"
     again = RecoveryRequest.model_validate(payload)  # what the automation hands the error-recovery flow
     assert again.options == options and again.results_uri == "s3://results/docuforge"
