@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 class EventName(StrEnum):
     document_received = "docuforge.document.received"
     ocr_completed = "docuforge.ocr.completed"
-    correction_completed = "docuforge.correction.completed"
     document_processed = "docuforge.document.processed"
     document_failed = "docuforge.document.failed"
     extraction_completed = "docuforge.extraction.completed"

@@ -87,10 +87,6 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("pages_changed", pa.list_(pa.int32())), ("words_added", pa.int32()), ("changes", pa.string()),
         ("output_uri", pa.string()), ("cer", pa.float32()), ("verified", pa.bool_()),
     ]),
-    "corrections": pa.schema([
-        ("job_id", pa.string()), ("section_id", pa.int32()), ("original", pa.string()), ("corrected", pa.string()),
-        ("reason", pa.string()), ("confidence", pa.float32()), ("validated", pa.bool_()),
-    ]),
     # One row per batch run, in a file named by batch id; sources[i] was processed as job_ids[i].
     "batches": pa.schema([
         ("batch_id", pa.string()), ("status", pa.string()), ("n_documents", pa.int32()),

@@ -73,7 +73,7 @@ def test_rows_stream_in_row_groups(tmp_path, monkeypatch):
 
 def test_every_table_schema_is_declared():
     assert set(SCHEMAS) == {"documents", "pages", "lines", "words", "tables", "figures", "fields", "sections",
-                            "corrections", "batches"}
+                            "edits", "batches"}
     assert set(SCHEMAS) - set(JOB_TABLES) == {"batches"}
     assert all("job_id" in SCHEMAS[table].names for table in JOB_TABLES)
     assert not any({"operation", "date"} & set(schema.names) for schema in SCHEMAS.values())
