@@ -1,6 +1,7 @@
 """Screenshots of the Prefect UI as a user meets it, for checking the front door by eye: a local stack
 (deployments/local_stack.py), one sample upload run through the event chain, then headless Chromium on the
-process-document run form, that run's page, its artifacts, the blocks and the automations.
+process-document run form, that run's page and summary artifact, the blocks (the OCR settings and results storage
+ones opened), the automations and the concurrency limits.
 
     python -m deployments.ui_screenshots OUT_DIR        # needs Debian's chromium (apt-get install chromium)
 
@@ -17,13 +18,16 @@ from pathlib import Path
 
 from prefect.client.orchestration import SyncPrefectClient
 
+from blocks.settings import OCR_BLOCK, RESULTS_BLOCK
 from deployments.local_stack import REPO, LocalStack, wait_until
 
 PAGES = {
     "run-form": "deployments/deployment/{deployment}/run",
     "flow-run": "runs/flow-run/{run}",
-    "flow-run-artifacts": "runs/flow-run/{run}?tab=Artifacts",
+    "summary-artifact": "artifacts/artifact/{artifact}",
     "blocks": "blocks",
+    "ocr-block": "blocks/block/{ocr_block}",
+    "results-block": "blocks/block/{results_block}",
     "automations": "automations",
     "concurrency": "concurrency-limits",
 }
@@ -43,16 +47,27 @@ def screenshots(out: Path) -> list[Path]:
         with SyncPrefectClient(stack.api_url) as api:
             deployment = api.read_deployment_by_name("process-document/process-document")
             run = wait_until(lambda: _finished_run(api, deployment.id), 600, "the sample's process-document run")
+            ids = {"deployment": deployment.id, "run": run.id, "artifact": _summary_artifact(api, run.id),
+                   "ocr_block": api.read_block_document_by_name(OCR_BLOCK, "docuforge-ocr-settings").id,
+                   "results_block": api.read_block_document_by_name(RESULTS_BLOCK, "docuforge-results-storage").id}
         ui = stack.api_url.removesuffix("/api")
         written = []
         for name, path in PAGES.items():
             target = out / f"{name}.png"
-            url = f"{ui}/{path.format(deployment=deployment.id, run=run.id)}"
+            url = f"{ui}/{path.format(**ids)}"
             subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={root}/chromium",
                             f"--screenshot={target}", url], check=True, timeout=120,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             written.append(target)
         return written
+
+
+def _summary_artifact(api: SyncPrefectClient, run_id):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterType
+
+    found = api.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]),
+                                                              type=ArtifactFilterType(any_=["markdown"])))
+    return found[0].id
 
 
 def _finished_run(api: SyncPrefectClient, deployment_id):
