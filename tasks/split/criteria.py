@@ -6,16 +6,13 @@ max-pages:N.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from tasks.errors import BadInput
+from tasks.requests import Request
 
 
-class SplitCriteria(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SplitCriteria(Request):
 
     page_ranges: str | None = Field(
         None, description="Fixed sections by page ranges, e.g. '1-3,4-9': each range is a section (pages outside "
@@ -34,14 +31,6 @@ class SplitCriteria(BaseModel):
         return not (self.page_ranges or self.every_pages or self.outline_level or self.blank_pages or self.documents
                     or self.max_pages)
 
-    def column(self) -> str:
-        """The criteria as the `sections` table's `criteria` column holds them (JSON, only those set)."""
-        return json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True)
-
-    def fingerprint(self) -> str:
-        """A hash of the criteria: other criteria, another split job."""
-        return hashlib.sha256(self.column().encode()).hexdigest()[:16]
-
 
 BY_FORMS = "pages:1-3,4-9 | every:N | outline[:LEVEL] | blank | documents | max-pages:N"
 
@@ -57,10 +46,7 @@ def criteria_from_specs(specs: list[str]) -> SplitCriteria:
         if field in given:
             raise BadInput(f"split criterion {name!r} given twice")
         given[field] = parsed
-    try:
-        return SplitCriteria(**given)
-    except ValidationError as exc:
-        raise BadInput("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+    return SplitCriteria.read(given, "split criteria")
 
 
 def _parse_spec(name: str, value: str, spec: str) -> tuple[str, object]:
@@ -78,16 +64,7 @@ def _parse_spec(name: str, value: str, spec: str) -> tuple[str, object]:
 def as_criteria(value: SplitCriteria | dict | str | None) -> SplitCriteria:
     """The criteria from the model, its JSON form or a dict (deployment parameters arrive as JSON); BadInput when
     malformed or when none is given."""
-    try:
-        if isinstance(value, str):
-            criteria = SplitCriteria.model_validate_json(value)
-        elif isinstance(value, dict):
-            criteria = SplitCriteria.model_validate(value)
-        else:
-            criteria = value
-    except ValidationError as exc:
-        raise BadInput("split criteria: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                                     for e in exc.errors())) from exc
+    criteria = SplitCriteria.read(value, "split criteria")
     if criteria is None or criteria.is_empty():
         raise BadInput(f"operation=split needs split criteria (at least one of: {BY_FORMS})")
     return criteria
