@@ -148,7 +148,8 @@ def extract_fields(schema: ExtractionSchema, tokens: list[Token],
 
             results[spec.name] = extract_array(spec, tokens, tables)
             continue
-        anywhere = document_candidates(spec, tokens, dayfirst) if spec.select == "largest" else []
+        rounding = spec.select == "largest" and spec.type == "money"  # choose looks for the rounded total
+        anywhere = document_candidates(spec, tokens, dayfirst) if rounding else []
         best = choose(spec, candidates(spec, tokens, citations.get(spec.near_field or "", []), dayfirst), anywhere)
         results[spec.name] = field_result(spec, best)
         if best:
