@@ -27,13 +27,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from blocks.storage import aws_credentials_from_env, sqs_client
 from tasks.aws_errors import AWS_ERRORS, aws_error
-from tasks.errors import BadInput
+from tasks.errors import BadInput, Category
 from tasks.events import EventName
+from tasks.retry import delay_s, jittered, retry_for
 
 log = logging.getLogger(__name__)
 
 EVENT_ID_NAMESPACE = uuid.UUID("2a83b75c-6b13-4421-acba-87add9bcb279")
-MAX_BACKOFF_S = 60.0
 
 
 class MalformedMessage(BadInput):
@@ -266,9 +266,10 @@ class _Shutdown:
             raise _Interrupted
 
 
-def backoff_s(failures: int) -> float:
-    """1, 2, 4 … seconds after consecutive failures, at most MAX_BACKOFF_S."""
-    return min(MAX_BACKOFF_S, 2.0 ** (failures - 1))
+def backoff_s(failures: int, category: Category = Category.network) -> float:
+    """The retry policy's wait after consecutive failures of this category (the bridge never gives up: it is a
+    service, and SQS keeps the messages)."""
+    return jittered(delay_s(retry_for(category, True), failures))
 
 
 def run_bridge(options: BridgeOptions, *, once: bool = False) -> PassReport:
@@ -301,8 +302,9 @@ def run_bridge(options: BridgeOptions, *, once: bool = False) -> PassReport:
                 if not error.retryable:
                     raise error from exc
                 failures += 1
-                log.warning("%s; retrying in %.0f s", error, backoff_s(failures))
-                shutdown.requested.wait(backoff_s(failures))
+                wait_s = backoff_s(failures, error.category)
+                log.warning("%s; retrying in %.0f s", error, wait_s)
+                shutdown.requested.wait(wait_s)
                 continue
             total.add(report)
             if once and (not messages or report.kept):

@@ -18,9 +18,10 @@ from tasks.batch import (
 from tasks.events import EventName, emit_about
 from tasks.models import JobSummary, Operation, ProcessOptions
 from tasks.report import publish_batch_report
+from tasks.retry import FLOW_TIMEOUT, TASK_TIMEOUT
 
 
-@task(name="process-document-in-batch", cache_policy=NO_CACHE)
+@task(name="process-document-in-batch", cache_policy=NO_CACHE, **TASK_TIMEOUT)
 def process_document_task(source: str, operation: Operation, options: ProcessOptions, results_uri: str,
                           fields_schema: dict | str | None = None) -> JobSummary:
     """process-document as a subflow; its failure is data (a failed summary), never this task's failure."""
@@ -44,7 +45,7 @@ def process_documents(sources: list[str], operation: Operation, options: Process
     return summaries
 
 
-@flow(name="batch")
+@flow(name="batch", **FLOW_TIMEOUT)
 def batch(
     sources: list[str],
     operation: Operation = "parse",

@@ -13,9 +13,10 @@ from tasks.edit.job import (
 )
 from tasks.edit.request import Edits
 from tasks.models import Job, ProcessOptions
+from tasks.retry import FLOW_TIMEOUT
 
 
-@flow(name="edit-pages")
+@flow(name="edit-pages", **FLOW_TIMEOUT)
 def edit_pages(job: Job, edits: Edits, results_uri: str) -> EditSummary:
     """Make each edit asked for (a searchable PDF for now) of a read document: one PDF and one `edits` row each."""
     document = job.document
@@ -28,7 +29,7 @@ def edit_pages(job: Job, edits: Edits, results_uri: str) -> EditSummary:
     return edit_summary(job.job_id, document.source_uri, rows, results_uri)
 
 
-@flow(name="edit-document")
+@flow(name="edit-document", **FLOW_TIMEOUT)
 def edit_document(
     source: str,
     edits: Edits,

@@ -8,9 +8,10 @@ from prefect.states import Completed, Failed, State
 from flows.pipeline import process_document
 from tasks.extract.job import OPERATION, ExtractionSummary, resolve_schema
 from tasks.models import ProcessOptions
+from tasks.retry import FLOW_TIMEOUT
 
 
-@flow(name="extract-document")
+@flow(name="extract-document", **FLOW_TIMEOUT)
 def extract_document(
     source: str,
     fields_schema: dict | str | None = None,

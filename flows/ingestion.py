@@ -13,9 +13,10 @@ from tasks.extract.job import OPERATION as EXTRACT, resolve_schema
 from tasks.fetch import SUPPORTED_SUFFIXES
 from tasks.ingest import IngestionSummary, completed_sources_task, list_documents_task, plan_ingestion
 from tasks.models import Operation, ProcessOptions
+from tasks.retry import FLOW_TIMEOUT
 
 
-@flow(name="scheduled-ingestion")
+@flow(name="scheduled-ingestion", **FLOW_TIMEOUT)
 def scheduled_ingestion(
     prefix_uri: str,
     suffixes: list[str] = sorted(SUPPORTED_SUFFIXES),

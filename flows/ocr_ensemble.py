@@ -11,23 +11,23 @@ from tasks.limits import ocr_slot
 from tasks.models import Job, PageSummary
 from tasks.ocr import engine_class, preload
 from tasks.page import PagePlan, failed_page
-from tasks.retry import retry_if_retryable
+from tasks.retry import FLOW_TIMEOUT, TASK_TIMEOUT, TASK_RETRIES
 from tasks.settings import get_settings
 
 
-@task(name="detect-lines", retries=1, retry_condition_fn=retry_if_retryable)
+@task(name="detect-lines", **TASK_RETRIES)
 def detect_page_task(job: Job, plan: PagePlan) -> DetectedPage:
     with ocr_slot():
         return detect_page(job, plan)
 
 
-@task(name="recognise-lines")
+@task(name="recognise-lines", **TASK_TIMEOUT)
 def recognise_page_task(job: Job, page: DetectedPage, engine: str) -> EngineReadings:
     with ocr_slot():
         return recognise_page(job, page, engine)
 
 
-vote_page_task = task(name="vote-lines")(vote_page)
+vote_page_task = task(name="vote-lines", **TASK_TIMEOUT)(vote_page)
 
 
 def recognisers(job: Job) -> list[str]:
@@ -45,7 +45,7 @@ def recognisers(job: Job) -> list[str]:
 
 # Threads, not processes: the models' inference (onnxruntime, torch, the Tesseract process) runs outside the GIL,
 # each model loads once per process instead of once per worker, and no worker start is paid per document.
-@flow(name="ocr-ensemble", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
+@flow(name="ocr-ensemble", **FLOW_TIMEOUT, task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
 def ocr_ensemble(job: Job, plans: list[PagePlan]) -> list[PageSummary]:
     engines = recognisers(job)
     preload(engines)  # while Tesseract detects

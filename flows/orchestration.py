@@ -17,9 +17,10 @@ from tasks.events import EventName, emit_about, workflow_step_event
 from tasks.report import publish_workflow_report
 from tasks.steps import ConditionalStep, evaluate_step_task, parse_step, transform_task
 from tasks.workflow import WorkflowConfig, WorkflowResult, combine_documents_task, event_payload
+from tasks.retry import FLOW_TIMEOUT
 
 
-@flow(name="workflow-orchestrator")
+@flow(name="workflow-orchestrator", **FLOW_TIMEOUT)
 def workflow_orchestrator(
     workflow_id: str,
     documents: list[str],
@@ -48,7 +49,7 @@ def workflow_orchestrator(
     return result
 
 
-@flow(name="workflow-step")
+@flow(name="workflow-step", **FLOW_TIMEOUT)
 def workflow_step(workflow_id: str, step_type: str, step_data: dict[str, Any] | None = None) -> dict[str, Any]:
     """One workflow step. conditional_processing: evaluate the condition on the context and, when it holds, emit
     docuforge.workflow.<next_step>; data_transformation: transform input_data, emit

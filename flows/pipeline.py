@@ -38,9 +38,10 @@ from tasks.split.criteria import SplitCriteria, as_criteria
 from tasks.split.job import emit_split
 from tasks.split.points import check_criteria
 from tasks.store import JobWriter, ResultsStore, options_column, store_document_task, store_pages_task
+from tasks.retry import FLOW_TIMEOUT
 
 
-@flow(name="process-document", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
+@flow(name="process-document", **FLOW_TIMEOUT, task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
 def process_document(
     source: str,
     operation: Operation = "parse",

@@ -14,26 +14,27 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from flows.pipeline import process_document
-from tasks.recovery import (
-    BACKOFF_BASE_S, DEFAULT_MAX_ATTEMPTS, RecoveryDecision, RecoveryRequest, attempt_tag, decide, recovery_markdown,
-)
+from tasks.recovery import RecoveryDecision, RecoveryRequest, attempt_tag, decide, recovery_markdown
 from tasks.report import artifact_key
+from tasks.retry import FLOW_TIMEOUT
 
 PROCESS_DOCUMENT = "process-document/process-document"
 
 
-@flow(name="error-recovery")
+@flow(name="error-recovery", **FLOW_TIMEOUT)
 def error_recovery(
     request: RecoveryRequest,
-    max_attempts: Annotated[int, Field(ge=1)] = DEFAULT_MAX_ATTEMPTS,
-    backoff_base_s: Annotated[float, Field(ge=0)] = BACKOFF_BASE_S,
+    max_attempts: Annotated[int | None, Field(ge=1)] = None,
+    backoff_base_s: Annotated[float | None, Field(ge=0)] = None,
 ) -> RecoveryDecision:
     """Run a failed document's job again when its error is retryable, else record that recovery gave up.
 
     Args:
         request: The failed job, as the docuforge.processing.error event describes it (its payload).
-        max_attempts: Runs of the same job after which recovery gives up.
-        backoff_base_s: Rate limits wait 2^attempt × this many seconds (at most 5 minutes) before the next run.
+        max_attempts: Runs of the same job after which recovery gives up; empty: the retry policy's for the error's
+            category (network 3, rate limit 5).
+        backoff_base_s: The next run waits 2^attempt × this many seconds (at most 5 minutes); empty: the retry
+            policy's for the error's category (network 0.5 s, rate limit 10 s).
     """
     decision = decide(request, max_attempts, backoff_base_s)
     report(request, decision)

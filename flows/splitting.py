@@ -15,9 +15,10 @@ from tasks.split.job import (
     write_sections_task,
 )
 from tasks.split.sections import SummaryLength
+from tasks.retry import FLOW_TIMEOUT
 
 
-@flow(name="split-sections")
+@flow(name="split-sections", **FLOW_TIMEOUT)
 def split_sections(job: Job, criteria: SplitCriteria, results_uri: str,
                    summary_length: SummaryLength = "short") -> SplitSummary:
     """Cut a read document (its rows in the results) into sections, each with its metadata and its own PDF."""
@@ -35,7 +36,7 @@ def split_sections(job: Job, criteria: SplitCriteria, results_uri: str,
     return split_summary(job.job_id, document.source_uri, metadata, rows, results_uri)
 
 
-@flow(name="split-document")
+@flow(name="split-document", **FLOW_TIMEOUT)
 def split_document(
     source: str,
     split_criteria: SplitCriteria,

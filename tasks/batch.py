@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from tasks.errors import BadInput, InternalError, as_docuforge_error
 from tasks.fetch import redact_uri
 from tasks.models import JobStatus, JobSummary, Operation, ProcessOptions
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_RETRIES
 from tasks.store import ResultsStore, options_column
 
 DEFAULT_BATCH_SIZE = 5
@@ -125,5 +125,4 @@ def store_batch(results_uri: str, summary: BatchSummary) -> None:
                                     summary.batch_id, [batch_row(summary)])
 
 
-store_batch_task = task(name="store-batch", retries=2, retry_delay_seconds=5,
-                        retry_condition_fn=retry_if_retryable)(store_batch)
+store_batch_task = task(name="store-batch", **TASK_RETRIES)(store_batch)

@@ -66,6 +66,19 @@ class RateLimited(DocuforgeError):
     category = Category.rate_limit
     retryable = True
 
+    def __init__(self, message: str, *, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        """How long the other side asked us to wait (its Retry-After), when it said."""
+
+
+def seconds(retry_after: str | None) -> float | None:
+    """A Retry-After header's delay in seconds (its HTTP-date form counts as not given)."""
+    try:
+        return max(0.0, float(retry_after)) if retry_after else None
+    except ValueError:
+        return None
+
 
 class ResourceLimit(DocuforgeError):
     """Input over a configured limit: bytes, pages or pixels."""

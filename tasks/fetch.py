@@ -32,16 +32,16 @@ from tasks.errors import (
     RateLimited,
     ResourceLimit,
     UnsupportedType,
+    seconds,
 )
 from tasks.models import Document, Limits, sha256_file
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_RETRIES
 from tasks.settings import get_settings
 
 HTTP_SCHEMES = ("http", "https")
 MAX_REDIRECTS = 5
 CHUNK_BYTES = 1 << 20
 PDF_EOF_WINDOW_BYTES = 1024
-PDFINFO_TIMEOUT_S = 60
 SUPPORTED_TYPES = "PDF, PNG, JPEG, TIFF"
 SUPPORTED_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 # Each format's own reader rather than Image.open, which applies PIL's process-wide decompression-bomb
@@ -282,7 +282,8 @@ def _raise_for_status(response: httpx.Response, where: str) -> None:
         raise NotFound(f"{where}: {status}")
     if response.status_code == 429:
         retry_after = response.headers.get("retry-after")
-        raise RateLimited(f"{where}: {status}" + (f" (Retry-After: {retry_after})" if retry_after else ""))
+        raise RateLimited(f"{where}: {status}" + (f" (Retry-After: {retry_after})" if retry_after else ""),
+                          retry_after_s=seconds(retry_after))
     if response.status_code >= 500:
         raise NetworkError(f"{where}: {status}")
     raise BadInput(f"{where}: {status}")
@@ -344,13 +345,13 @@ def _ends_with_eof_marker(path: Path) -> bool:
 
 def _pdfinfo_pages(path: Path, where: str) -> int:
     try:
-        return pdfinfo_from_path(str(path), timeout=PDFINFO_TIMEOUT_S)["Pages"]
+        return pdfinfo_from_path(str(path), timeout=get_settings().program_timeout_s)["Pages"]
     except PDFPageCountError as exc:
         if "Incorrect password" in str(exc):
             raise EncryptedDocument(f"{where}: the PDF is password-protected; provide an unprotected copy") from exc
         raise CorruptDocument(f"{where}: the PDF is damaged and cannot be read ({_poppler_reason(exc)})") from exc
     except PDFPopplerTimeoutError as exc:
-        raise ResourceLimit(f"{where}: reading the PDF took longer than {PDFINFO_TIMEOUT_S} s") from exc
+        raise ResourceLimit(f"{where}: reading the PDF took longer than {get_settings().program_timeout_s:g} s") from exc
     except PDFInfoNotInstalledError as exc:
         raise EngineError("pdfinfo is not installed (install poppler-utils)") from exc
 
@@ -412,6 +413,4 @@ def _one_line(text: object) -> str:
 # ---- Prefect task ----
 
 
-fetch_document_task = task(
-    name="fetch-document", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_if_retryable
-)(fetch_document)
+fetch_document_task = task(name="fetch-document", **TASK_RETRIES)(fetch_document)

@@ -13,7 +13,7 @@ from tasks.aws_errors import AWS_ERRORS, aws_error
 from tasks.batch import BatchSummary
 from tasks.errors import BadInput, NotFound
 from tasks.models import ProcessOptions
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_RETRIES
 from tasks.store import ResultsStore, options_column
 
 
@@ -92,7 +92,5 @@ def plan_ingestion(listed: list[Listed], completed: dict[str, datetime], max_doc
                          deferred=len(todo) - len(pending))
 
 
-list_documents_task = task(name="list-prefix", retries=2, retry_delay_seconds=10,
-                           retry_condition_fn=retry_if_retryable)(list_documents)
-completed_sources_task = task(name="read-completed-jobs", retries=2, retry_delay_seconds=10,
-                              retry_condition_fn=retry_if_retryable)(completed_sources)
+list_documents_task = task(name="list-prefix", **TASK_RETRIES)(list_documents)
+completed_sources_task = task(name="read-completed-jobs", **TASK_RETRIES)(completed_sources)

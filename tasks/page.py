@@ -16,7 +16,7 @@ from tasks.ocr import get_engine
 from tasks.ocr.tesseract import mean_confidence
 from tasks.regions import digital_regions, may_hold_regions, scanned_regions
 from tasks.render import PDF, discard, render_region
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_TIMEOUT, TASK_RETRIES
 from tasks.textlayer import PICTURE_AREA, large, page_graphics, read_text_layer
 
 
@@ -171,6 +171,6 @@ def _ms_since(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-plan_page_task = task(name="read-text-layer", retries=2, retry_condition_fn=retry_if_retryable)(plan_page)
-picture_page_task = task(name="ocr-pictures", retries=1, retry_condition_fn=retry_if_retryable)(picture_page)
-scanned_regions_task = task(name="find-tables-figures")(scanned_page_regions)
+plan_page_task = task(name="read-text-layer", **TASK_RETRIES)(plan_page)
+picture_page_task = task(name="ocr-pictures", **TASK_RETRIES)(picture_page)
+scanned_regions_task = task(name="find-tables-figures", **TASK_TIMEOUT)(scanned_page_regions)

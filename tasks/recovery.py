@@ -13,11 +13,9 @@ from tasks.edit.request import Edits
 from tasks.errors import Category, DocuforgeError
 from tasks.events import EventName, emit
 from tasks.models import JobSummary, Operation, ProcessOptions
+from tasks.retry import delay_s, retry_for
 from tasks.split.criteria import SplitCriteria
 
-BACKOFF_BASE_S = 10.0
-BACKOFF_MAX_S = 300.0
-DEFAULT_MAX_ATTEMPTS = 3
 RETRYABLE_LABEL = "docuforge.error.retryable"
 CATEGORY_LABEL = "docuforge.error.category"
 ATTEMPT_TAG = "docuforge-attempt-"
@@ -93,23 +91,18 @@ def emit_processing_error(summary: JobSummary, options: ProcessOptions, retryabl
                 labels=processing_error_labels(payload))
 
 
-def backoff_s(attempt: int, base_s: float = BACKOFF_BASE_S, max_s: float = BACKOFF_MAX_S) -> float:
-    """Backoff after the attempt-th run: 2^attempt × base (20 s, 40 s, 80 s … by default), at most max_s."""
-    return min(max_s, 2 ** attempt * base_s)
-
-
-def decide(request: RecoveryRequest, max_attempts: int = DEFAULT_MAX_ATTEMPTS, backoff_base_s: float = BACKOFF_BASE_S,
-           backoff_max_s: float = BACKOFF_MAX_S) -> RecoveryDecision:
-    """Retry a retryable failure until max_attempts runs have been made; rate limits back off exponentially,
-    other retryable errors run again at once."""
-    if not request.retryable:
+def decide(request: RecoveryRequest, max_attempts: int | None = None,
+           backoff_base_s: float | None = None) -> RecoveryDecision:
+    """Run a retryable failure again, after the retry policy's backoff for its category, until its runs are made
+    (max_attempts and backoff_base_s, when given, stand in for the policy's runs and base)."""
+    retry = retry_for(request.error_category, request.retryable)
+    if retry is None:
         return RecoveryDecision(action="give_up", reason=f"{request.error_category} errors are not retryable")
-    if request.attempt >= max_attempts:
-        return RecoveryDecision(action="give_up", reason=f"{request.attempt} of {max_attempts} attempts made")
-    delay = backoff_s(request.attempt, backoff_base_s, backoff_max_s) \
-        if request.error_category == Category.rate_limit else 0.0
-    return RecoveryDecision(action="retry", delay_s=delay,
-                            reason=f"{request.error_category}: attempt {request.attempt + 1} of {max_attempts}")
+    runs = max_attempts or retry.runs
+    if request.attempt >= runs:
+        return RecoveryDecision(action="give_up", reason=f"{request.attempt} of {runs} attempts made")
+    return RecoveryDecision(action="retry", delay_s=delay_s(retry, request.attempt, backoff_base_s),
+                            reason=f"{request.error_category}: attempt {request.attempt + 1} of {runs}")
 
 
 def recovery_markdown(request: RecoveryRequest, decision: RecoveryDecision) -> str:

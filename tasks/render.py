@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 from pathlib import Path
 
 from pdf2image import convert_from_path
+from pdf2image.exceptions import PDFPopplerTimeoutError
 from PIL import Image, ImageOps
 
 from tasks.errors import CorruptDocument, ResourceLimit
+from tasks.programs import run_program
 from tasks.fetch import PIL_READ_ERRORS
 from tasks.models import MIN_DPI, BBox, Document, PageImage
 from tasks.pdfium import pdf_page
@@ -38,7 +39,11 @@ def _render_pdf_page(path: str, page_number: int, dpi: int, out_dir: str, stem: 
         (image_path,) = convert_from_path(
             path, dpi=dpi, first_page=page_number, last_page=page_number, output_folder=out_dir,
             output_file=stem, fmt="ppm", single_file=True, paths_only=True, grayscale=grayscale,
+            timeout=get_settings().program_timeout_s,
         )
+    except PDFPopplerTimeoutError as exc:
+        raise ResourceLimit(f"page {page_number}: rendering took longer than "
+                            f"{get_settings().program_timeout_s:g} s") from exc
     except Exception as exc:
         raise CorruptDocument(f"page {page_number} cannot be rendered: {exc}".splitlines()[0]) from exc
     with Image.open(image_path) as image:
@@ -61,7 +66,7 @@ def render_region(pdf_path: str, page_number: int, region: BBox, dpi: int, out_p
     command = ["pdftoppm", "-q", "-r", str(dpi), "-f", str(page_number), "-l", str(page_number), "-x", str(x),
                "-y", str(y), "-W", str(max(w, 1)), "-H", str(max(h, 1)), "-gray", "-singlefile",
                pdf_path, out_path.removesuffix(".pgm")]
-    result = subprocess.run(command, capture_output=True, timeout=300)
+    result = run_program(command, f"page {page_number}'s region")
     if result.returncode != 0:
         raise CorruptDocument(f"page {page_number}: a region cannot be rendered (pdftoppm exit {result.returncode})")
     return PageImage(page_number=page_number, path=out_path, dpi=dpi, width=w, height=h)

@@ -20,6 +20,13 @@ class Settings(BaseSettings):
     keep_work: bool = Field(False, description="Keep each job's work area after it finishes")
     page_workers: int = Field(default_factory=lambda: os.cpu_count() or 2, description="Pages processed at once")
     http_timeout_s: float = 60.0
+    program_timeout_s: float = Field(
+        300.0, description="Longest an external program (pdftotext, pdftoppm, pdfinfo) or one Tesseract read may run; "
+                           "then that page fails as `resource`")
+    task_timeout_s: float = Field(
+        1800.0, description="Longest one task may run (a page's OCR, a store write); then it fails as `resource`")
+    flow_timeout_s: float = Field(
+        6 * 3600.0, description="Longest one flow run may take (a document, a batch); then it fails as `resource`")
 
 
 @lru_cache

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tasks.errors import BadInput
 from tasks.events import workflow_step_event
+from tasks.retry import TASK_TIMEOUT
 
 Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in", "not_in", "contains", "exists"]
 ORDERINGS = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
@@ -157,5 +158,5 @@ def evaluate_step(step: ConditionalStep) -> Record:
     return {"proceed": evaluate(step.condition, step.context), "next_step": step.next_step}
 
 
-evaluate_step_task = task(name="evaluate-condition")(evaluate_step)
-transform_task = task(name="transform-data")(transform)
+evaluate_step_task = task(name="evaluate-condition", **TASK_TIMEOUT)(evaluate_step)
+transform_task = task(name="transform-data", **TASK_TIMEOUT)(transform)

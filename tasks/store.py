@@ -25,7 +25,7 @@ from blocks.storage import s3_bucket, s3_client, split_s3_uri
 from tasks.aws_errors import AWS_ERRORS, aws_error
 from tasks.errors import as_docuforge_error
 from tasks.models import BBox, Block, PageResult, ProcessOptions, Table, output_key
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_RETRIES
 
 BBOX = pa.struct([("x0", pa.float32()), ("y0", pa.float32()), ("x1", pa.float32()), ("y1", pa.float32())])
 CELL = pa.struct(
@@ -377,7 +377,5 @@ def store_document(store_uri: str, job_id: str, operation: str, day: str, docume
     return store.uri_of(store.key("documents", operation, day, job_id))
 
 
-store_pages_task = task(name="store-results", retries=2, retry_delay_seconds=5,
-                        retry_condition_fn=retry_if_retryable)(store_pages)
-store_document_task = task(name="store-document-row", retries=2, retry_delay_seconds=5,
-                           retry_condition_fn=retry_if_retryable)(store_document)
+store_pages_task = task(name="store-results", **TASK_RETRIES)(store_pages)
+store_document_task = task(name="store-document-row", **TASK_RETRIES)(store_document)

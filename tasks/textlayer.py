@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
 
 from tasks.errors import CorruptDocument
+from tasks.programs import run_program
 from tasks.models import BBox, Block, Line, Word
 from tasks.pdfium import pdf_page
 
@@ -37,7 +37,7 @@ class TextLayerPage:
 
 def pdftotext(pdf_path: str, page_number: int, *extra: str) -> str:
     command = ["pdftotext", "-q", "-enc", "UTF-8", "-f", str(page_number), "-l", str(page_number), *extra, pdf_path, "-"]
-    result = subprocess.run(command, capture_output=True, timeout=120)
+    result = run_program(command, f"page {page_number}'s text layer")
     if result.returncode != 0:
         raise CorruptDocument(f"page {page_number}: the text layer cannot be read (pdftotext exit {result.returncode})")
     return result.stdout.decode("utf-8", errors="replace")

@@ -19,7 +19,7 @@ from rapidfuzz.distance import Indel
 
 from tasks.batch import DEFAULT_BATCH_SIZE, overall_status
 from tasks.models import JobStatus, JobSummary, Operation, ProcessOptions
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_RETRIES
 from tasks.store import ResultsStore
 
 WorkflowType = Literal["merge", "compare", "extract_and_combine", "none"]
@@ -214,5 +214,4 @@ def write_outputs(store: ResultsStore, workflow_id: str, files: dict[str, str]) 
     return {name: store.uri_of(prefix + name) for name in files}
 
 
-combine_documents_task = task(name="combine-documents", retries=2, retry_delay_seconds=5,
-                              retry_condition_fn=retry_if_retryable)(combine_documents)
+combine_documents_task = task(name="combine-documents", **TASK_RETRIES)(combine_documents)

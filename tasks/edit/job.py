@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from tasks.edit.request import Edits
 from tasks.edit.searchable import PageText, TextCheck, check_text, placed_words, searchable_pdf
 from tasks.events import EventName, emit
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_TIMEOUT, TASK_RETRIES
 from tasks.store import ResultsStore
 
 OPERATION = "edit"
@@ -99,9 +99,8 @@ def emit_edit(summary: EditSummary, edits: Edits) -> None:
     })
 
 
-_retrying = {"retries": 2, "retry_delay_seconds": 5, "retry_condition_fn": retry_if_retryable}
-read_page_texts_task = task(name="read-page-texts", **_retrying)(read_page_texts)
-make_searchable_task = task(name="make-searchable")(make_searchable)
-check_text_task = task(name="check-text")(check_text)
-store_edit_file_task = task(name="store-edit-file", **_retrying)(store_edit_file)
-write_edits_task = task(name="write-edits", **_retrying)(write_edits)
+read_page_texts_task = task(name="read-page-texts", **TASK_RETRIES)(read_page_texts)
+make_searchable_task = task(name="make-searchable", **TASK_TIMEOUT)(make_searchable)
+check_text_task = task(name="check-text", **TASK_TIMEOUT)(check_text)
+store_edit_file_task = task(name="store-edit-file", **TASK_RETRIES)(store_edit_file)
+write_edits_task = task(name="write-edits", **TASK_RETRIES)(write_edits)

@@ -14,7 +14,7 @@ from tasks.extract.nlp import extract_with_nlp
 from tasks.extract.rules import FieldResult, Token, extract_fields, overall_confidence, tokens_from_words
 from tasks.extract.schema import ExtractionSchema, FieldSpec, load_schema, parse_schema
 from tasks.extract.validate import validate
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_RETRIES
 from tasks.store import ResultsStore
 
 OPERATION = "extract"
@@ -117,12 +117,12 @@ def emit_extraction(summary: ExtractionSummary) -> None:
            "fields_invalid": [r.field_name for r in summary.fields if not r.valid]})
 
 
-@task(name="extract-fields", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
+@task(name="extract-fields", **TASK_RETRIES)
 def extract_method_task(method: str, store_uri: str, job_id: str, schema: ExtractionSchema) -> list[FieldResult]:
     return extract_by_method(method, schema, read_tokens(store_uri, job_id), llm_provider() if method == "ai" else None)
 
 
-@task(name="store-fields", retries=2, retry_delay_seconds=5, retry_condition_fn=retry_if_retryable)
+@task(name="store-fields", **TASK_RETRIES)
 def write_fields_task(store_uri: str, job_id: str, day: str, results: list[FieldResult]) -> None:
     write_fields(store_uri, job_id, day, results)
 

@@ -16,7 +16,7 @@ import jsonschema
 import openai
 
 from blocks.settings import PROVIDER_DEFAULTS, LlmProviderSettings
-from tasks.errors import BadInput, DocuforgeError, EngineError, NetworkError, NotFound, RateLimited
+from tasks.errors import BadInput, DocuforgeError, EngineError, NetworkError, NotFound, RateLimited, seconds
 
 TIMEOUT = 60.0
 """Seconds one request may take."""
@@ -147,7 +147,8 @@ def provider_error(provider: str, exc: Exception, key: str, timeout: float) -> D
     status = exc.status_code
     if status == 429:
         wait = exc.response.headers.get("retry-after")
-        return RateLimited(f"{provider} rate limit (HTTP 429{f', retry after {wait}s' if wait else ''}): {detail}")
+        return RateLimited(f"{provider} rate limit (HTTP 429{f', retry after {wait}s' if wait else ''}): {detail}",
+                           retry_after_s=seconds(wait))
     if status in (401, 403):
         return BadInput(f"{provider} rejected the API key (HTTP {status}): {detail}")
     if status == 404:

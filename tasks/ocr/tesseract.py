@@ -25,12 +25,10 @@ from tesserocr import PSM, RIL, PyTessBaseAPI
 from tasks.errors import EngineError
 from tasks.models import BBox, Block, Line, Word, union
 from tasks.ocr.base import LineReading, OcrEngine, pixel_box
+from tasks.settings import get_settings
 
 DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"
 """Where Debian's tesseract-ocr-<language> packages put the language data."""
-RECOGNISE_TIMEOUT_MS = 120_000
-"""A recognition still running after this long is taken to hang: a 300 dpi page takes seconds, a line crop less
-than a tenth of one."""
 LINE_MARGIN = 0.25
 """A line crop gets a white border this fraction of the line's height wide (Tesseract wants white around text).
 White rather than more of the page: a crop reaching into the neighbouring lines makes Tesseract 5.5's single-line
@@ -102,8 +100,9 @@ def read_words(image: Image.Image, dpi: int | None, language: str, page_mode: in
     tesseract = tesseract_for(language)
     tesseract.SetPageSegMode(page_mode)
     _show(tesseract, image, dpi)
-    if not tesseract.Recognize(timeout=RECOGNISE_TIMEOUT_MS):
-        raise EngineError(f"tesseract failed, or was still reading after {RECOGNISE_TIMEOUT_MS // 1000} s")
+    timeout_s = get_settings().program_timeout_s
+    if not tesseract.Recognize(timeout=int(timeout_s * 1000)):
+        raise EngineError(f"tesseract failed, or was still reading after {timeout_s:g} s")
     return _recognised_words(tesseract)
 
 

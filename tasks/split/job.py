@@ -10,7 +10,7 @@ from prefect import task
 from pydantic import BaseModel, Field
 
 from tasks.events import EventName, emit
-from tasks.retry import retry_if_retryable
+from tasks.retry import TASK_TIMEOUT, TASK_RETRIES
 from tasks.split import output, points
 from tasks.split.criteria import SplitCriteria
 from tasks.split.points import PageFacts, SectionPlan, SplitPoints, Structure
@@ -130,11 +130,10 @@ def emit_split(summary: SplitSummary) -> None:
     })
 
 
-_retrying = {"retries": 2, "retry_delay_seconds": 5, "retry_condition_fn": retry_if_retryable}
-analyse_structure_task = task(name="analyse-structure", **_retrying)(analyse_structure)
-identify_split_points_task = task(name="identify-split-points")(points.identify_split_points)
-split_into_sections_task = task(name="split-into-sections")(points.split_into_sections)
-process_section_task = task(name="process-section", **_retrying)(process_section)
-section_metadata_task = task(name="section-metadata")(section_metadata)
-create_output_files_task = task(name="create-output-files", **_retrying)(output.create_output_files)
-write_sections_task = task(name="write-sections", **_retrying)(write_sections)
+analyse_structure_task = task(name="analyse-structure", **TASK_RETRIES)(analyse_structure)
+identify_split_points_task = task(name="identify-split-points", **TASK_TIMEOUT)(points.identify_split_points)
+split_into_sections_task = task(name="split-into-sections", **TASK_TIMEOUT)(points.split_into_sections)
+process_section_task = task(name="process-section", **TASK_RETRIES)(process_section)
+section_metadata_task = task(name="section-metadata", **TASK_TIMEOUT)(section_metadata)
+create_output_files_task = task(name="create-output-files", **TASK_RETRIES)(output.create_output_files)
+write_sections_task = task(name="write-sections", **TASK_RETRIES)(write_sections)

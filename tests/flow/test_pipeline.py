@@ -278,3 +278,16 @@ def test_a_results_store_that_is_down_fails_as_a_retryable_network_error(moto_en
     assert state.is_failed()
     event = wait_for_events(EventName.processing_error, job_id_for(sha256_file(str(SAMPLE)), "parse", options))[0]
     assert event.payload["error_category"] == "network" and event.payload["retryable"]
+
+
+def test_a_page_over_the_time_limit_fails_that_page_as_resource_and_the_document_goes_on(monkeypatch, tmp_path):
+    import flows.ocr_ensemble as ocr_ensemble
+
+    # the limit DOCUFORGE_TASK_TIMEOUT_S sets at import, made tiny for this run: the real detector outlives it
+    monkeypatch.setattr(ocr_ensemble, "detect_page_task", ocr_ensemble.detect_page_task.with_options(
+        timeout_seconds=0.01))
+    state, summary = run(SAMPLE, tmp_path, ocr_mode="fast", tables=False, figures=False)
+    assert state.is_completed() and summary.status == "partial" and summary.num_pages == 3
+    pages = pd.read_parquet(tmp_path / "pages").sort_values("page_number")
+    assert list(pages.status) == ["ok", "failed", "failed"], "the text-layer page needs no OCR and is read"
+    assert set(pages.error_category.dropna()) == {"resource"} and "timed out" in pages.error.iloc[1]

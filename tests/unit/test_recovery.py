@@ -6,9 +6,10 @@ import pytest
 from tasks.errors import Category
 from tasks.models import JobSummary, ProcessOptions
 from tasks.recovery import (
-    RecoveryRequest, attempt_of, attempt_tag, backoff_s, decide, processing_error_labels, processing_error_payload,
+    RecoveryRequest, attempt_of, attempt_tag, decide, processing_error_labels, processing_error_payload,
     recovery_markdown, retryable_category,
 )
+from tasks.retry import FLAGGED, MAX_DELAY_S, delay_s, jittered, retry_for
 from tasks.split.criteria import SplitCriteria
 
 
@@ -24,9 +25,9 @@ def test_not_retryable_gives_up_at_once(category):
     assert decision.action == "give_up" and "not retryable" in decision.reason
 
 
-def test_retryable_error_runs_again_without_delay():
+def test_retryable_error_runs_again_after_the_policys_short_backoff():
     decision = decide(request(Category.network, retryable=True))
-    assert decision.action == "retry" and decision.delay_s == 0 and "attempt 2 of 3" in decision.reason
+    assert decision.action == "retry" and decision.delay_s == 1 and "attempt 2 of 3" in decision.reason
 
 
 def test_the_flag_decides_not_the_category():
@@ -42,7 +43,8 @@ def test_attempts_exhausted_gives_up():
 
 
 def test_rate_limit_backs_off_exponentially_up_to_five_minutes():
-    assert [backoff_s(attempt) for attempt in (1, 2, 3, 4, 5)] == [20, 40, 80, 160, 300]
+    assert [decide(request(Category.rate_limit, True, attempt), max_attempts=9).delay_s
+            for attempt in (1, 2, 3, 4, 5)] == [20, 40, 80, 160, 300]
     assert decide(request(Category.rate_limit, True, attempt=2), max_attempts=9).delay_s == 40
     assert decide(request(Category.rate_limit, True), backoff_base_s=0.01).delay_s == pytest.approx(0.02)
     assert decide(request(Category.rate_limit, True, attempt=8), max_attempts=9).delay_s == 300
@@ -86,3 +88,15 @@ def test_the_attempt_travels_as_a_run_tag():
     assert attempt_tag(2) == "docuforge-attempt-2"
     assert attempt_of(["docuforge", attempt_tag(3)]) == 3
     assert attempt_of(["docuforge", "docuforge-attempt-x"]) == 1 and attempt_of([]) == 1
+
+
+def test_the_policy_gives_each_category_its_runs_and_honours_retry_after():
+    assert retry_for(Category.bad_input, retryable=False) is None and retry_for(Category.network, False) is None
+    assert retry_for(Category.rate_limit, True).runs == 5 and retry_for(Category.network, True).runs == 3
+    assert retry_for(Category.engine, True) == FLAGGED, "an error raised as retryable gets the flagged policy"
+    assert decide(request(Category.rate_limit, True, attempt=4)).action == "retry"
+    assert decide(request(Category.rate_limit, True, attempt=5)).action == "give_up"
+    assert decide(request(Category.network, True, attempt=3)).action == "give_up"
+    assert delay_s(retry_for(Category.network, True), 1, retry_after_s=30) == 30
+    assert delay_s(retry_for(Category.rate_limit, True), 20) == MAX_DELAY_S
+    assert all(0.75 * 8 <= jittered(8) <= 1.25 * 8 for _ in range(50))

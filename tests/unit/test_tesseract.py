@@ -9,11 +9,11 @@ import pytest
 from pdf2image import convert_from_path
 from PIL import Image, ImageDraw, ImageFont
 
-import tasks.ocr.tesseract as tesseract
 from tasks.bench.metrics import cer
 from tasks.errors import EngineError
 from tasks.ocr import get_engine
 from tasks.ocr.tesseract import TesseractEngine, tessdata_dir, tesseract_for
+from tasks.settings import get_settings
 
 
 @pytest.fixture
@@ -80,9 +80,13 @@ def test_tesseract_reads_on_the_calling_thread_only(letter):
 
 def test_a_recognition_that_runs_too_long_is_an_engine_error(monkeypatch, letter):
     path, _ = letter
-    monkeypatch.setattr(tesseract, "RECOGNISE_TIMEOUT_MS", 1)
-    with pytest.raises(EngineError, match="still reading"):
-        TesseractEngine().read_page(path, 300, "eng")
+    monkeypatch.setenv("DOCUFORGE_PROGRAM_TIMEOUT_S", "0.001")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(EngineError, match="still reading"):
+            TesseractEngine().read_page(path, 300, "eng")
+    finally:
+        get_settings.cache_clear()
 
 
 def test_line_crops_leave_the_neighbouring_lines_out(letter):
