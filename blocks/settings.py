@@ -20,6 +20,7 @@ OCR_BLOCK = "docuforge-ocr"
 LLM_BLOCK = "docuforge-llm"
 RESULTS_BUCKET_BLOCK = "docuforge-results-bucket"
 AWS_CREDENTIALS_BLOCK = "docuforge-aws"
+NOTIFY_BLOCK = "docuforge-notify"
 
 LlmProvider = Literal["openai", "anthropic"]
 PROVIDER_DEFAULTS: dict[str, tuple[str, str]] = {

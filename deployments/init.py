@@ -1,7 +1,7 @@
 """`docuforge init`: everything a Prefect server ($PREFECT_API_URL) needs before Docuforge runs on it. Safe to run
 again: each step creates what is missing and updates what is there, never a second copy.
 
-- the block types (Docuforge's own and prefect-aws's) and the default blocks;
+- the block types (Docuforge's own and prefect-aws's) and the default blocks, the notification block among them;
 - the `docuforge` process work pool;
 - the global concurrency limit `ocr`;
 - the concurrency limits of Docuforge's deployments, named after them (Prefect names them deployment:<uuid>);
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 from prefect.blocks.core import Block
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import (
     GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate, WorkPoolCreate,
@@ -30,11 +31,12 @@ from pydantic import BaseModel
 
 from blocks.loading import load_block
 from blocks.settings import (
-    AWS_CREDENTIALS_BLOCK, BLOCK_TYPES, LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, RESULTS_BUCKET_BLOCK, LlmProviderSettings,
-    OcrSettings, ResultsStorage,
+    AWS_CREDENTIALS_BLOCK, BLOCK_TYPES, LLM_BLOCK, NOTIFY_BLOCK, OCR_BLOCK, RESULTS_BLOCK, RESULTS_BUCKET_BLOCK,
+    LlmProviderSettings, OcrSettings, ResultsStorage,
 )
 from blocks.storage import aws_credentials_from_env, split_s3_uri
 from tasks.limits import DEFAULT_OCR_SLOTS, OCR_LIMIT
+from tasks.notify import webhook_block
 
 WORK_POOL = "docuforge"
 DEPLOYMENT_TAG = "docuforge"
@@ -49,16 +51,18 @@ class Step(BaseModel):
 
 
 def init(results_uri: str, ocr_slots: int | None = None, s3_endpoint: str | None = None,
-         env: Mapping[str, str] | None = None) -> list[Step]:
+         env: Mapping[str, str] | None = None, notify_url: str | None = None) -> list[Step]:
     """Prepare the server. results_uri: a folder or s3://bucket/prefix; S3 credentials and region come from the
     standard AWS variables of `env` (default: this process's), the endpoint from s3_endpoint or AWS_ENDPOINT_URL.
-    ocr_slots: the `ocr` limit (None: an existing limit is kept, a new one gets DEFAULT_OCR_SLOTS)."""
+    ocr_slots: the `ocr` limit (None: an existing limit is kept, a new one gets DEFAULT_OCR_SLOTS). notify_url: the
+    webhook error recovery tells when it gives up (None: an existing notification block is kept)."""
     env = dict(os.environ if env is None else env)
     if s3_endpoint:
         env["AWS_ENDPOINT_URL"] = s3_endpoint
     steps = [register(cls) for cls in [*BLOCK_TYPES, AwsCredentials, S3Bucket]]
     steps += results_blocks(results_uri, env)
     steps += [keep_or_create(cls(), name) for cls, name in ((OcrSettings, OCR_BLOCK), (LlmProviderSettings, LLM_BLOCK))]
+    steps.append(notification_block(notify_url))
     with get_client(sync_client=True) as client:
         steps.append(work_pool(client))
         steps.append(ocr_limit(client, ocr_slots))
@@ -97,6 +101,15 @@ def keep_or_create(block: Block, name: str) -> Step:
         return Step(what=f"block {name}", action="kept")
     block.save(name)
     return Step(what=f"block {name}", action="created")
+
+
+def notification_block(url: str | None) -> Step:
+    if url:
+        return save(webhook_block(url), NOTIFY_BLOCK, "webhook; its URL kept as a secret")
+    if load_block(CustomWebhookNotificationBlock, NOTIFY_BLOCK) is not None:
+        return Step(what=f"block {NOTIFY_BLOCK}", action="kept")
+    return Step(what=f"block {NOTIFY_BLOCK}", action="skipped: no --notify-url, so nobody is told when recovery "
+                                                        "gives up on a job")
 
 
 def work_pool(client) -> Step:

@@ -431,6 +431,10 @@ def init(
     ocr_slots: Annotated[int | None, typer.Option(
         min=1, help="Pages OCR'd at once across all runs: the 'ocr' limit (default: kept if it exists, "
                     "else 2)")] = None,
+    notify_url: Annotated[str | None, typer.Option(
+        help="A webhook (Slack, Teams, any HTTP endpoint) error recovery POSTs to when it gives up on a job; kept as "
+             "a secret in the docuforge-notify block (default: $DOCUFORGE_NOTIFY_URL, else an existing block is "
+             "kept)")] = None,
 ) -> None:
     """Prepare the Prefect server ($PREFECT_API_URL): block types and default blocks, the docuforge work pool, the
     'ocr' concurrency limit and the automations. Safe to run again (after `prefect deploy --all`, it adds the
@@ -446,7 +450,8 @@ def init(
         err_console.print("[yellow]![/] PREFECT_API_URL is not set: this prepares a temporary API that is gone when "
                           "init exits")
     try:
-        steps = prepare(results_uri or get_settings().results_uri, ocr_slots, s3_endpoint=s3_endpoint)
+        steps = prepare(results_uri or get_settings().results_uri, ocr_slots, s3_endpoint=s3_endpoint,
+                        notify_url=notify_url or get_settings().notify_url)
     except httpx.HTTPError as exc:
         err_console.print(f"[red]✗[/] the Prefect API at {escape(redact_uri(api or '(temporary)'))} did not answer: "
                           f"{type(exc).__name__}")

@@ -15,9 +15,9 @@ from flows.batch import process_documents
 from tasks.batch import check_id, unique_sources
 from tasks.events import EventName, emit_about, workflow_step_event
 from tasks.report import publish_workflow_report
+from tasks.retry import FLOW_TIMEOUT
 from tasks.steps import ConditionalStep, evaluate_step_task, parse_step, transform_task
 from tasks.workflow import WorkflowConfig, WorkflowResult, combine_documents_task, event_payload
-from tasks.retry import FLOW_TIMEOUT
 
 
 @flow(name="workflow-orchestrator", **FLOW_TIMEOUT)

@@ -3,9 +3,7 @@ post-process → store → (operation=extract: fields; split: sections; edit: ed
 events."""
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,12 +31,13 @@ from tasks.page import failed_page, picture_page_task, plan_page_task, scanned_r
 from tasks.progress import PageProgress
 from tasks.recovery import attempt_of, emit_processing_error, retryable_category
 from tasks.report import publish_job_summary, text_preview
+from tasks.retry import FLOW_TIMEOUT
 from tasks.settings import get_settings
 from tasks.split.criteria import SplitCriteria, as_criteria
 from tasks.split.job import emit_split
 from tasks.split.points import check_criteria
 from tasks.store import JobWriter, ResultsStore, options_column, store_document_task, store_pages_task
-from tasks.retry import FLOW_TIMEOUT
+from tasks.workarea import new_work_area, sweep_once_per_process
 
 
 @flow(name="process-document", **FLOW_TIMEOUT, task_runner=ThreadPoolTaskRunner(max_workers=get_settings().page_workers))
@@ -73,7 +72,8 @@ def process_document(
     options = ocr_options(options)
     attempt = attempt_of(flow_run.tags)
     store_uri = results_uri or default_results_uri()
-    work_dir = tempfile.mkdtemp(prefix="job-", dir=_work_root())
+    sweep_once_per_process()
+    work_dir = new_work_area()
     job = None
     try:
         schema = resolve_schema(fields_schema) if operation == "extract" else None
@@ -294,7 +294,3 @@ def _ms_between(start: datetime, end: datetime) -> int:
     return round((end - start).total_seconds() * 1000)
 
 
-def _work_root() -> str:
-    root = get_settings().work_dir
-    os.makedirs(root, exist_ok=True)
-    return root

@@ -14,6 +14,7 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from flows.pipeline import process_document
+from tasks.notify import notify
 from tasks.recovery import RecoveryDecision, RecoveryRequest, attempt_tag, decide, recovery_markdown
 from tasks.report import artifact_key
 from tasks.retry import FLOW_TIMEOUT
@@ -47,6 +48,7 @@ def report(request: RecoveryRequest, decision: RecoveryDecision) -> None:
     log = get_run_logger()
     if decision.action == "give_up":
         log.warning("job %s (%s): gave up: %s", request.job_id, request.source_uri, decision.reason)
+        log.info(notify(f"Docuforge gave up on {request.source_uri}", recovery_markdown(request, decision)))
     else:
         log.info("job %s (%s): running it again: %s", request.job_id, request.source_uri, decision.reason)
     create_markdown_artifact(key=artifact_key("recovery", request.job_id),

@@ -8,6 +8,7 @@ from prefect import flow, unmapped
 from prefect.states import Completed, Failed, State
 
 from tasks.models import Job, ProcessOptions
+from tasks.retry import FLOW_TIMEOUT
 from tasks.split.criteria import SplitCriteria
 from tasks.split.job import (
     OPERATION, SplitSummary, analyse_structure_task, create_output_files_task, identify_split_points_task,
@@ -15,7 +16,6 @@ from tasks.split.job import (
     write_sections_task,
 )
 from tasks.split.sections import SummaryLength
-from tasks.retry import FLOW_TIMEOUT
 
 
 @flow(name="split-sections", **FLOW_TIMEOUT)

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     keep_work: bool = Field(False, description="Keep each job's work area after it finishes")
     page_workers: int = Field(default_factory=lambda: os.cpu_count() or 2, description="Pages processed at once")
     http_timeout_s: float = 60.0
+    notify_url: str | None = Field(
+        None, description="A webhook `docuforge init` saves as the docuforge-notify block: error recovery POSTs to it "
+                          "when it gives up on a job")
+    work_max_age_s: float = Field(
+        24 * 3600.0, description="Work areas older than this are left over by a run that died: the sweeper removes "
+                                 "them (keep it above flow_timeout_s)")
     program_timeout_s: float = Field(
         300.0, description="Longest an external program (pdftotext, pdftoppm, pdfinfo) or one Tesseract read may run; "
                            "then that page fails as `resource`")

@@ -4,7 +4,9 @@ the embedded defaults when absent; the automations start error-recovery runs fro
 from __future__ import annotations
 
 import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,8 @@ from typer.testing import CliRunner
 
 from blocks.loading import default_results_uri, llm_provider, load_block, ocr_options
 from blocks.settings import (
-    AWS_CREDENTIALS_BLOCK, LLM_BLOCK, OCR_BLOCK, RESULTS_BLOCK, RESULTS_BUCKET_BLOCK, LlmProviderSettings,
-    OcrSettings, ResultsStorage,
+    AWS_CREDENTIALS_BLOCK, LLM_BLOCK, NOTIFY_BLOCK, OCR_BLOCK, RESULTS_BLOCK, RESULTS_BUCKET_BLOCK,
+    LlmProviderSettings, OcrSettings, ResultsStorage,
 )
 from deployments.init import AUTOMATIONS, DEPLOYMENT_TAG, WORK_POOL, init
 from flows.batch import batch
@@ -34,6 +36,7 @@ from tasks.models import JobSummary, ProcessOptions
 from tasks.recovery import RecoveryRequest, emit_processing_error
 from tasks.settings import Settings, get_settings
 from tasks.store import ResultsStore
+from tests.flow.helpers import wait_for_logs
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sample.pdf"
@@ -41,7 +44,7 @@ AUTOMATION_SPECS = yaml.safe_load(AUTOMATIONS.read_text())["automations"]
 AUTOMATION_NAMES = [spec["name"] for spec in AUTOMATION_SPECS]
 BLOCKS = {RESULTS_BLOCK: "docuforge-results-storage", RESULTS_BUCKET_BLOCK: "s3-bucket",
           AWS_CREDENTIALS_BLOCK: "aws-credentials", OCR_BLOCK: "docuforge-ocr-settings",
-          LLM_BLOCK: "docuforge-llm-provider"}
+          LLM_BLOCK: "docuforge-llm-provider", NOTIFY_BLOCK: "custom-webhook"}
 
 
 def remove_what_init_makes() -> None:
@@ -226,3 +229,47 @@ def test_the_automations_run_error_recovery_with_the_event_payload(server, tmp_p
     assert requests["job-network"].retryable and not requests["job-corrupt"].retryable
     assert requests["job-network"].options == options and requests["job-network"].attempt == 1
     assert all(run.created_by is not None and run.created_by.type == "AUTOMATION" for run in runs)
+
+
+class Receiver(ThreadingHTTPServer):
+    """A local webhook endpoint that keeps what is POSTed to it."""
+
+    def __init__(self):
+        self.posts: list[tuple[str, dict]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.posts.append((self.path, json.loads(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_recovery_that_gives_up_notifies_through_the_block_init_saves_and_never_logs_its_url(server, tmp_path):
+    receiver = Receiver()
+    try:
+        gave_up = RecoveryRequest(job_id="job-bad", source_uri="s3://inbox/broken.pdf", error_category="bad_input",
+                                  error="the PDF is damaged", retryable=False, results_uri=str(tmp_path))
+        state = error_recovery(request=gave_up, return_state=True)
+        logs = wait_for_logs(state.state_details.flow_run_id, until="no notification sent")
+        assert any(f"no {NOTIFY_BLOCK} block" in line for line in logs) and receiver.posts == []
+
+        url = f"http://127.0.0.1:{receiver.server_port}/hooks/secret-token-123"
+        steps = actions(init(str(tmp_path / "results"), notify_url=url))
+        assert steps[f"block {NOTIFY_BLOCK}"] == "created"
+        assert actions(init(str(tmp_path / "results")))[f"block {NOTIFY_BLOCK}"] == "kept"
+        state = error_recovery(request=gave_up, return_state=True)
+        [(path, payload)] = receiver.posts
+        assert path == "/hooks/secret-token-123" and payload["subject"] == "Docuforge gave up on s3://inbox/broken.pdf"
+        assert "job-bad" in payload["text"] and "the PDF is damaged" in payload["text"]
+        logs = wait_for_logs(state.state_details.flow_run_id, until="notification sent")
+        assert not any("secret-token-123" in line for line in logs), "the webhook's URL is a secret"
+    finally:
+        receiver.shutdown()
