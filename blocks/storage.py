@@ -23,6 +23,36 @@ def aws_credentials_from_env(env: Mapping[str, str] | None = None) -> AwsCredent
     )
 
 
+ENVIRONMENT_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                           "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+"""Variables by which a process's environment says which credentials or endpoint it means."""
+
+
+def aws_credentials() -> AwsCredentials:
+    """The credentials every S3 and SQS access uses: the environment's where it names any
+    (ENVIRONMENT_CREDENTIALS), else the `docuforge-aws` block `docuforge init` saved, else the environment's
+    (boto3's default chain: an instance or task role)."""
+    if any(os.environ.get(name) for name in ENVIRONMENT_CREDENTIALS):
+        return aws_credentials_from_env()
+    from blocks.loading import load_block  # blocks.loading needs the models, which need the stores
+    from blocks.settings import AWS_CREDENTIALS_BLOCK
+
+    return load_block(AwsCredentials, AWS_CREDENTIALS_BLOCK) or aws_credentials_from_env()
+
+
+def arrow_s3(credentials: AwsCredentials):
+    """A pyarrow S3 filesystem with these credentials, endpoint and region (for reading datasets)."""
+    from pyarrow.fs import S3FileSystem
+
+    secret = credentials.aws_secret_access_key
+    return S3FileSystem(access_key=credentials.aws_access_key_id,
+                        secret_key=secret.get_secret_value() if secret else None,
+                        session_token=credentials.aws_session_token.get_secret_value()
+                        if credentials.aws_session_token else None,
+                        endpoint_override=credentials.aws_client_parameters.endpoint_url or None,
+                        region=credentials.region_name or None)
+
+
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """'s3://bucket/a/b' → ('bucket', 'a/b')."""
     parts = urlsplit(uri, allow_fragments=False)
@@ -36,15 +66,15 @@ def s3_bucket(bucket_name: str, folder: str = "", credentials: AwsCredentials | 
     return S3Bucket(
         bucket_name=bucket_name,
         bucket_folder=folder.strip("/"),
-        credentials=credentials or aws_credentials_from_env(),
+        credentials=credentials or aws_credentials(),
     )
 
 
 def s3_client(credentials: AwsCredentials | None = None):
     """A boto3 S3 client configured like the S3Bucket block (for listing and deleting)."""
-    return (credentials or aws_credentials_from_env()).get_s3_client()
+    return (credentials or aws_credentials()).get_s3_client()
 
 
 def sqs_client(credentials: AwsCredentials | None = None):
     """A boto3 SQS client with the same credentials and endpoint as the S3 client."""
-    return (credentials or aws_credentials_from_env()).get_client("sqs")
+    return (credentials or aws_credentials()).get_client("sqs")

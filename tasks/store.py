@@ -7,6 +7,7 @@ the earlier run left it. Figure crops: <root>/crops/<job_id>/<name>.png, replace
 from __future__ import annotations
 
 import glob
+import functools
 import json
 import os
 import shutil
@@ -20,10 +21,11 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from prefect import task
+from prefect_aws import AwsCredentials
 
-from blocks.storage import s3_bucket, s3_client, split_s3_uri
+from blocks.storage import arrow_s3, aws_credentials, s3_bucket, s3_client, split_s3_uri
 from tasks.aws_errors import AWS_ERRORS, aws_error
-from tasks.errors import as_docuforge_error
+from tasks.errors import BadInput, DocuforgeError, NetworkError, NotFound, as_docuforge_error
 from tasks.models import BBox, Block, PageResult, ProcessOptions, Table, output_key
 from tasks.retry import TASK_RETRIES
 
@@ -172,7 +174,19 @@ def typed_store_errors(root: str) -> Iterator[None]:
     except AWS_ERRORS as exc:
         raise aws_error(exc, root, "S3") from exc
     except OSError as exc:
+        if root.startswith("s3://") and exc.errno is None and not isinstance(exc, FileNotFoundError):
+            raise arrow_s3_error(exc, root) from exc
         raise as_docuforge_error(exc) from exc
+
+
+def arrow_s3_error(exc: OSError, root: str) -> DocuforgeError:
+    """pyarrow's S3 errors carry the AWS error's name only in their text ("AWS Error ACCESS_DENIED …")."""
+    text = str(exc)
+    if any(name in text for name in ("ACCESS_DENIED", "INVALID_ACCESS_KEY_ID", "SIGNATURE_DOES_NOT_MATCH")):
+        return BadInput(f"{root}: S3 refused the credentials ({text.splitlines()[0]})")
+    if "NO_SUCH_BUCKET" in text:
+        return NotFound(f"{root}: no such bucket")
+    return NetworkError(f"{root}: S3 could not be read ({text.splitlines()[0]})")
 
 
 class ResultsStore:
@@ -185,6 +199,11 @@ class ResultsStore:
             self.bucket_name, self.prefix = split_s3_uri(self.uri)
         else:
             self.uri = str(Path(self.uri).expanduser().resolve())
+
+    @functools.cached_property
+    def credentials(self) -> AwsCredentials:
+        """An S3 root's credentials, resolved once per store (blocks.storage.aws_credentials)."""
+        return aws_credentials()
 
     def key(self, table: str, operation: str, day: date | str, job_id: str) -> str:
         return f"{table}/operation={operation}/date={day}/{job_id}.parquet"
@@ -213,15 +232,13 @@ class ResultsStore:
     def dataset(self, table: str) -> ds.Dataset:
         """The table as a pyarrow dataset (what DuckDB, pandas and Spark see, without Docuforge code)."""
         if self.is_s3:
-            from pyarrow.fs import S3FileSystem
-
-            fs = S3FileSystem(endpoint_override=os.environ.get("AWS_ENDPOINT_URL") or None,
-                              region=os.environ.get("AWS_DEFAULT_REGION") or None)
+            fs = arrow_s3(self.credentials)
             path = "/".join(p for p in (self.bucket_name, self.prefix, table) if p)
             try:
-                return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive",
-                                  schema=_with_partitions(SCHEMAS[table]))
-            except FileNotFoundError:  # no file yet: S3 has no empty folders, read it as a table with no rows
+                with typed_store_errors(self.uri):
+                    return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive",
+                                      schema=_with_partitions(SCHEMAS[table]))
+            except NotFound:  # no file yet: S3 has no empty folders, read it as a table with no rows
                 return ds.dataset([], format="parquet", schema=_with_partitions(SCHEMAS[table]))
         root = os.path.join(self.uri, table)
         os.makedirs(root, exist_ok=True)
@@ -236,11 +253,12 @@ class ResultsStore:
 
     def read(self, table: str, job_id: str | None = None) -> pa.Table:
         dataset = self.dataset(table)
-        return dataset.to_table(filter=(ds.field("job_id") == job_id) if job_id else None)
+        with typed_store_errors(self.uri):
+            return dataset.to_table(filter=(ds.field("job_id") == job_id) if job_id else None)
 
     def _put(self, local_file: str, key: str) -> None:
         if self.is_s3:
-            s3_bucket(self.bucket_name, self.prefix).upload_from_path(local_file, key)
+            s3_bucket(self.bucket_name, self.prefix, self.credentials).upload_from_path(local_file, key)
             return
         target = Path(self.uri, key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +277,8 @@ class ResultsStore:
         """Every key under prefix (relative to the root)."""
         if self.is_s3:
             full = f"{self.prefix}/{prefix}" if self.prefix else prefix
-            pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name, Prefix=full)
+            pages = s3_client(self.credentials).get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name,
+                                                                                           Prefix=full)
             return [obj["Key"][len(self.prefix) + 1 if self.prefix else 0:]
                     for page in pages for obj in page.get("Contents", [])]
         return [os.path.relpath(p, self.uri) for p in glob.glob(os.path.join(self.uri, prefix, "**"), recursive=True)
@@ -268,7 +287,7 @@ class ResultsStore:
     def _delete(self, key: str) -> None:
         if self.is_s3:
             full = f"{self.prefix}/{key}" if self.prefix else key
-            s3_client().delete_object(Bucket=self.bucket_name, Key=full)
+            s3_client(self.credentials).delete_object(Bucket=self.bucket_name, Key=full)
         else:
             Path(self.uri, key).unlink(missing_ok=True)
 

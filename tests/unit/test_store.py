@@ -178,6 +178,35 @@ def test_an_s3_outage_while_writing_is_a_retryable_network_error(moto_endpoint, 
     assert caught.value.retryable and "s3://results/out" in caught.value.message
 
 
+def test_an_s3_outage_while_reading_is_a_retryable_network_error(moto_endpoint, monkeypatch):
+    from deployments.local_stack import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(NetworkError) as caught:
+        ResultsStore("s3://results/out").read("documents")
+    assert caught.value.retryable and "s3://results/out" in caught.value.message
+
+
+def test_without_aws_variables_the_store_uses_the_docuforge_aws_block(prefect_harness, moto_endpoint, monkeypatch,
+                                                                       s3_bucket_name):
+    from prefect_aws import AwsCredentials
+
+    from blocks.settings import AWS_CREDENTIALS_BLOCK
+    from blocks.storage import ENVIRONMENT_CREDENTIALS, aws_credentials_from_env
+
+    aws_credentials_from_env().save(AWS_CREDENTIALS_BLOCK, overwrite=True)  # what `docuforge init` saves
+    try:
+        for name in ENVIRONMENT_CREDENTIALS:
+            monkeypatch.delenv(name, raising=False)
+        store = ResultsStore(f"s3://{s3_bucket_name}/from-block")
+        assert store.credentials.aws_client_parameters.endpoint_url == moto_endpoint, "only the block names moto"
+        _write(store, "job1", "2026-11-24")
+        assert store.read("documents").num_rows == 1
+    finally:
+        AwsCredentials.delete(AWS_CREDENTIALS_BLOCK)
+
+
 def test_a_missing_bucket_while_writing_is_not_found(moto_endpoint):
     with pytest.raises(NotFound, match="NoSuchBucket"):
         _write(ResultsStore("s3://no-such-bucket-here/out"), "job1", "2026-11-24")
